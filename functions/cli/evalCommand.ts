@@ -1,0 +1,52 @@
+/** `memegen eval`: expression accuracy of every model and of the ensemble on labelled crops. */
+import { EMOTIONS } from '../core/emotions';
+import { listLabelledImages } from '../core/eval/dataset';
+import { chosen, decodeDataset, predictDataset } from '../core/eval/expressions';
+import { ClassificationMetrics, metricsOf } from '../core/eval/metrics';
+import { combine, readEnsemble } from '../core/expression/ensemble';
+import { ExpressionModel } from '../core/expression/expressionModel';
+import { modelEntry, readManifest } from '../core/manifest';
+import { pct, table } from './format';
+
+export interface EvalReport {
+  models: Record<string, ClassificationMetrics>;
+  ensemble: ClassificationMetrics;
+}
+
+export async function evaluateExpressions(dir: string): Promise<EvalReport> {
+  const items = listLabelledImages(dir);
+  const labels = items.map((i) => i.labelIndex);
+  const images = await decodeDataset(items);
+  const manifest = readManifest();
+  const ensemble = readEnsemble();
+  const perModel: Record<string, Float32Array[]> = {};
+  for (const member of ensemble.members) {
+    const model = await ExpressionModel.load(modelEntry(manifest, member.model));
+    perModel[member.model] = chosen(await predictDataset(model, images), member.flip);
+  }
+  const combined = labels.map((_, i) =>
+    combine(Object.fromEntries(Object.entries(perModel).map(([m, p]) => [m, p[i]])), ensemble.weights),
+  );
+  return {
+    models: Object.fromEntries(Object.entries(perModel).map(([m, p]) => [m, metricsOf(p, labels)])),
+    ensemble: metricsOf(combined, labels),
+  };
+}
+
+export async function evalCommand(dir: string, json: boolean): Promise<number> {
+  const report = await evaluateExpressions(dir);
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const all = { ...report.models, ensemble: report.ensemble };
+  console.log(
+    table(
+      ['model', 'accuracy', 'macro recall', ...EMOTIONS],
+      Object.entries(all).map(([name, m]) => [name, pct(m.accuracy), pct(m.macroRecall), ...EMOTIONS.map((e) => pct(m.perClass[e]))]),
+    ),
+  );
+  console.log('\nensemble confusion matrix (rows: true, columns: predicted)');
+  console.log(table(['', ...EMOTIONS], report.ensemble.confusion.map((row, i) => [EMOTIONS[i], ...row.map(String)])));
+  return 0;
+}

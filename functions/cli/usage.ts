@@ -1,0 +1,18 @@
+/** Thrown for a bad command line: printed with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `memegen — faces, expressions and memes
+
+Usage:
+  memegen analyze <image|dir>... [--json]
+      Find faces and read their expressions.
+  memegen eval <dir of class folders> [--json]
+      Accuracy, macro recall, per-class recall and confusion matrix of every
+      expression model and of the ensemble, on labelled face crops
+      (<dir>/<emotion>/<image>).
+  memegen eval-faces <images dir> --annotations <json> [--json]
+                     [--model blazeface-back] [--min-score S] [--tile-above PX]
+      Detector recall (IoU 0.5, faces >= 64 px and >= 32 px high) and false
+      positives per image against annotated boxes.
+  memegen help
+`;

@@ -1,0 +1,115 @@
+/**
+ * The public vision API: image bytes → faces with expressions.
+ *
+ * Pure with respect to the cloud: bytes in, plain data out. Models load once per
+ * process (the first call pays for it) and are shared by every later call.
+ */
+import { Emotion, EmotionScores } from './emotions';
+import { Box } from './geometry';
+import { decodeImage, DecodeOptions, RgbImage } from './image';
+import { readManifest, Manifest, modelEntry } from './manifest';
+import { SessionOptions } from './sessions';
+import { DetectedFace, DetectorOptions, FaceDetector, Keypoints } from './detect/detector';
+import { faceFrame } from './expression/crop';
+import { combine, dominantEmotion, EnsembleConfig, readEnsemble, toEmotionScores } from './expression/ensemble';
+import { ExpressionModel, FrameInput } from './expression/expressionModel';
+
+export interface AnalyzedFace {
+  box: Box;
+  keypoints: Keypoints;
+  /** Detector confidence, 0..1. */
+  score: number;
+  emotions: EmotionScores;
+  dominant: Emotion;
+}
+
+export interface Analysis {
+  width: number;
+  height: number;
+  faces: AnalyzedFace[];
+}
+
+export interface AnalyzerOptions extends DecodeOptions {
+  detector?: Partial<DetectorOptions>;
+  session?: SessionOptions;
+  /** At most this many faces (the largest) get expressions; crowds stay fast. */
+  maxFaces?: number;
+  manifest?: Manifest;
+  ensemble?: EnsembleConfig;
+}
+
+export const DEFAULT_MAX_FACES = 20;
+
+export class Analyzer {
+  private constructor(
+    private readonly detector: FaceDetector,
+    private readonly members: { model: ExpressionModel; flip: boolean }[],
+    private readonly ensemble: EnsembleConfig,
+    private readonly options: AnalyzerOptions,
+  ) {}
+
+  static async create(options: AnalyzerOptions = {}): Promise<Analyzer> {
+    const manifest = options.manifest ?? readManifest();
+    const ensemble = options.ensemble ?? readEnsemble();
+    const [detector, ...models] = await Promise.all([
+      FaceDetector.load(manifest, options.detector, options.session),
+      ...ensemble.members.map((m) => ExpressionModel.load(modelEntry(manifest, m.model), options.session)),
+    ]);
+    const members = ensemble.members.map((m, i) => ({ model: models[i], flip: m.flip }));
+    return new Analyzer(detector, members, ensemble, options);
+  }
+
+  async analyze(bytes: Uint8Array): Promise<Analysis> {
+    return this.analyzeDecoded(await decodeImage(bytes, this.options));
+  }
+
+  async analyzeDecoded(image: RgbImage): Promise<Analysis> {
+    const detected = await this.detector.detect(image);
+    const faces = this.largest(detected, this.options.maxFaces ?? DEFAULT_MAX_FACES);
+    const probabilities = await this.classify(faces.map((f) => ({ image, frame: faceFrame(f.box, f.keypoints, this.ensemble.framing) })));
+    return {
+      width: image.width,
+      height: image.height,
+      faces: faces.map((f, i) => ({
+        box: f.box,
+        keypoints: f.keypoints,
+        score: f.score,
+        emotions: toEmotionScores(probabilities[i]),
+        dominant: dominantEmotion(probabilities[i]),
+      })),
+    };
+  }
+
+  /** Ensemble probabilities (EMOTIONS order) for ready-made frames, all faces in one batch per model. */
+  async classify(inputs: FrameInput[]): Promise<Float32Array[]> {
+    if (inputs.length === 0) return [];
+    const perModel = await Promise.all(
+      this.members.map((m) => (m.flip ? m.model.predictWithFlip(inputs) : m.model.predict(inputs))),
+    );
+    return inputs.map((_, i) =>
+      combine(Object.fromEntries(this.members.map((m, j) => [m.model.id, perModel[j][i]])), this.ensemble.weights),
+    );
+  }
+
+  private largest(faces: DetectedFace[], max: number): DetectedFace[] {
+    const sorted = [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    // Keep reading order (left to right) for the faces we return.
+    return sorted.slice(0, max).sort((a, b) => a.box.x - b.box.x);
+  }
+}
+
+let shared: Promise<Analyzer> | undefined;
+
+/** The process-wide analyzer with default options, created on first use. */
+export function defaultAnalyzer(): Promise<Analyzer> {
+  if (!shared) {
+    shared = Analyzer.create();
+    shared.catch(() => (shared = undefined));
+  }
+  return shared;
+}
+
+/** Finds the faces in an image and reads each one's expression. */
+export async function analyzeImage(bytes: Uint8Array): Promise<Analysis> {
+  return (await defaultAnalyzer()).analyze(bytes);
+}

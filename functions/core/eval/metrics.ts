@@ -1,0 +1,39 @@
+/** Classification metrics over the canonical emotions; rates are in 0..1. */
+import { Emotion, EMOTIONS } from '../emotions';
+
+export interface ClassificationMetrics {
+  accuracy: number;
+  macroRecall: number;
+  perClass: Record<Emotion, number>;
+  /** confusion[true][predicted], rows and columns in EMOTIONS order. */
+  confusion: number[][];
+}
+
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+export function classificationMetrics(predicted: number[], labels: number[]): ClassificationMetrics {
+  const k = EMOTIONS.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  predicted.forEach((p, i) => confusion[labels[i]][p]++);
+  const correct = confusion.reduce((s, row, i) => s + row[i], 0);
+  const recalls = confusion.map((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return total > 0 ? row[i] / total : NaN;
+  });
+  const present = recalls.filter((r) => !Number.isNaN(r));
+  return {
+    accuracy: labels.length ? correct / labels.length : 0,
+    macroRecall: present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0,
+    perClass: Object.fromEntries(EMOTIONS.map((e, i) => [e, Number.isNaN(recalls[i]) ? 0 : recalls[i]])) as Record<Emotion, number>,
+    confusion,
+  };
+}
+
+/** Metrics of argmax decisions over probability rows. */
+export function metricsOf(probabilities: ArrayLike<number>[], labels: number[]): ClassificationMetrics {
+  return classificationMetrics(probabilities.map(argmax), labels);
+}

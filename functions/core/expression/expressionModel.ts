@@ -1,0 +1,64 @@
+/**
+ * One expression classifier: batches face frames through its ONNX session with its
+ * own preprocessing, and returns probabilities in the canonical EMOTIONS order.
+ */
+import * as ort from 'onnxruntime-node';
+import { EMOTIONS } from '../emotions';
+import { RgbImage } from '../image';
+import { ModelEntry } from '../manifest';
+import { loadSession, SessionOptions } from '../sessions';
+import { inputSize, writeInput } from '../tensor';
+import { FaceFrame, warpFrame } from './crop';
+
+export interface FrameInput {
+  image: RgbImage;
+  frame: FaceFrame;
+}
+
+export class ExpressionModel {
+  /** outputIndex[k] = index in the model's output of EMOTIONS[k]. */
+  private readonly outputIndex: number[];
+
+  private constructor(
+    readonly entry: ModelEntry,
+    private readonly session: ort.InferenceSession,
+  ) {
+    const classes = entry.classes;
+    if (!classes || classes.length !== EMOTIONS.length) throw new Error(`${entry.id}: manifest lacks its 7 classes`);
+    this.outputIndex = EMOTIONS.map((e) => {
+      const i = classes.indexOf(e);
+      if (i < 0) throw new Error(`${entry.id}: no output for "${e}"`);
+      return i;
+    });
+  }
+
+  get id(): string {
+    return this.entry.id;
+  }
+
+  static async load(entry: ModelEntry, options?: SessionOptions): Promise<ExpressionModel> {
+    return new ExpressionModel(entry, await loadSession(entry, options));
+  }
+
+  /** Probabilities per input (EMOTIONS order); `flip` mirrors every crop first. */
+  async predict(inputs: FrameInput[], flip = false): Promise<Float32Array[]> {
+    if (inputs.length === 0) return [];
+    const pre = this.entry.preprocessing;
+    const per = inputSize(pre);
+    const batch = new Float32Array(per * inputs.length);
+    inputs.forEach((input, i) => writeInput(warpFrame(input.image, input.frame, pre.width, flip), pre, batch, i * per));
+    const channels = pre.color === 'gray' ? 1 : 3;
+    const feeds = {
+      [this.entry.input.name]: new ort.Tensor('float32', batch, [inputs.length, channels, pre.height, pre.width]),
+    };
+    const output = (await this.session.run(feeds))[this.entry.outputs[0].name].data as Float32Array;
+    const classes = this.outputIndex.length;
+    return inputs.map((_, i) => Float32Array.from(this.outputIndex, (j) => output[i * classes + j]));
+  }
+
+  /** Mean of the plain and mirrored predictions (test-time augmentation). */
+  async predictWithFlip(inputs: FrameInput[]): Promise<Float32Array[]> {
+    const [plain, mirrored] = await Promise.all([this.predict(inputs), this.predict(inputs, true)]);
+    return plain.map((p, i) => p.map((v, k) => (v + mirrored[i][k]) / 2));
+  }
+}

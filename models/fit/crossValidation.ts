@@ -1,0 +1,41 @@
+/**
+ * Stratified k-fold cross-validation: combiners are judged on images they were
+ * not fitted on. Held-out predictions of all folds are pooled, then scored once.
+ */
+import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
+import { Combiner, ensemblePredictions, Predictions } from './combiners';
+
+/** Deterministic stratified folds: within each class, images are dealt round-robin after a seeded shuffle. */
+export function stratifiedFolds(labels: number[], k: number, seed = 2013): number[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296;
+  };
+  const fold = new Array<number>(labels.length);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((l, i) => byClass.set(l, [...(byClass.get(l) ?? []), i]));
+  for (const indices of [...byClass.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])) {
+    for (let i = indices.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [indices[i], indices[j]] = [indices[j], indices[i]];
+    }
+    indices.forEach((index, position) => (fold[index] = position % k));
+  }
+  return fold;
+}
+
+const pick = (preds: Predictions, indices: number[]): Predictions =>
+  Object.fromEntries(Object.entries(preds).map(([m, rows]) => [m, indices.map((i) => rows[i])]));
+
+export function crossValidate(combiner: Combiner, preds: Predictions, labels: number[], folds: number[]): ClassificationMetrics {
+  const k = Math.max(...folds) + 1;
+  const heldOut = new Array<Float32Array>(labels.length);
+  for (let f = 0; f < k; f++) {
+    const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
+    const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
+    const weights = combiner.fit(pick(preds, train), train.map((i) => labels[i]));
+    ensemblePredictions(pick(preds, test), weights).forEach((p, j) => (heldOut[test[j]] = p));
+  }
+  return metricsOf(heldOut, labels);
+}
