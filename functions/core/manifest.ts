@@ -21,6 +21,8 @@ export interface ModelEntry {
   task: 'face-detection' | 'expression';
   description: string;
   file: string;
+  /** False for comparison-only models: the file is not committed; `npm run models:export` makes it. */
+  shipped: boolean;
   sha256: string;
   bytes: number;
   source: { package: string; version: string; path: string; format: string; upstream: string };

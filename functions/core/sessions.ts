@@ -2,6 +2,7 @@
  * onnxruntime sessions, created once per process and shared: creating one costs
  * tens of milliseconds, running one costs about a millisecond.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelEntry, modelsDir } from './manifest';
@@ -17,6 +18,10 @@ export function loadSession(entry: ModelEntry, options: SessionOptions = {}, dir
   const key = `${dir}/${entry.file}#${options.intraOpNumThreads ?? 0}`;
   let session = cache.get(key);
   if (!session) {
+    if (!existsSync(join(dir, entry.file))) {
+      const hint = entry.shipped ? 'the checkout is incomplete' : 'it is a comparison-only model: run `npm run models:export`';
+      return Promise.reject(new Error(`model file ${join(dir, entry.file)} is missing (${hint})`));
+    }
     session = ort.InferenceSession.create(join(dir, entry.file), {
       graphOptimizationLevel: 'all',
       ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),

@@ -33,6 +33,7 @@ function main(): void {
       task: spec.task,
       description: spec.description,
       file,
+      shipped: spec.shipped,
       sha256,
       bytes: built.bytes.length,
       source: {

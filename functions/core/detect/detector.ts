@@ -63,6 +63,22 @@ export function tileRegions(width: number, height: number, grid: number): Region
   return regions;
 }
 
+/**
+ * A face cut by a tile's inner edge is only part of a face: its box is wrong and
+ * it survives NMS next to the whole face found elsewhere, as a false positive.
+ * Tiles overlap by a third, so every face small enough to need tiling lies whole
+ * inside some tile (or is found in the full view).
+ */
+function cutByTileEdge(box: Box, region: Region, img: { width: number; height: number }): boolean {
+  const slack = 0.02 * Math.max(region.width, region.height);
+  return (
+    (region.left > 0 && box.x < region.left + slack) ||
+    (region.top > 0 && box.y < region.top + slack) ||
+    (region.left + region.width < img.width && box.x + box.width > region.left + region.width - slack) ||
+    (region.top + region.height < img.height && box.y + box.height > region.top + region.height - slack)
+  );
+}
+
 /** What the detector needs from a model: its square input size and per-view raw detections. */
 interface FaceModel {
   readonly size: number;
@@ -132,7 +148,10 @@ export class FaceDetector {
       }
     }
     const raw: RawDetection[] = [];
-    for (const view of views) raw.push(...(await this.model.detect(view, minScore)));
+    for (const [i, view] of views.entries()) {
+      const found = await this.model.detect(view, minScore);
+      raw.push(...(i === 0 ? found : found.filter((d) => !cutByTileEdge(d.box, view.region, img))));
+    }
     return weightedNms(raw, iouThreshold)
       .map((d) => toFace(d, img.width, img.height))
       .filter((f) => f.box.width > 1 && f.box.height > 1);

@@ -8,16 +8,10 @@
  */
 import { attr, ElemType, GraphBuilder } from '../onnx/graph';
 import { add, applyActivation, conv2d, depthwiseConv2d, Feature, pool } from '../onnx/tfLayers';
-import { NamedTensor, WeightMap } from '../tfjs/weights';
+import { requireWeight as weight, WeightMap } from '../tfjs/weights';
 
 export const FACEAPI_EXPRESSION_INPUT = 112;
 export const FACEAPI_EXPRESSION_LABELS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'];
-
-function weight(weights: WeightMap, name: string): NamedTensor {
-  const t = weights.get(name);
-  if (!t) throw new Error(`face-api weights lack ${name}`);
-  return t;
-}
 
 function separableConv(g: GraphBuilder, weights: WeightMap, x: Feature, prefix: string, stride: number): Feature {
   const depthwise = depthwiseConv2d(g, x, weight(weights, `${prefix}/depthwise_filter`), {

@@ -117,6 +117,12 @@ export class GraphBuilder {
     this.outputs.push({ name, elemType, dims });
   }
 
+  /** The declared graph inputs and outputs, so callers describe the model from what was built. */
+  signature(): { inputs: { name: string; dims: Dim[] }[]; outputs: { name: string; dims: Dim[] }[] } {
+    const describe = (v: ValueInfo) => ({ name: v.name, dims: [...v.dims] });
+    return { inputs: this.inputs.map(describe), outputs: this.outputs.map(describe) };
+  }
+
   constant(prefix: string, dims: readonly number[], data: TensorData): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (expected !== data.length) {

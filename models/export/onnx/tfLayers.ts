@@ -173,3 +173,31 @@ export function channelConstant(g: GraphBuilder, prefix: string, values: Float32
 export function toNhwc(g: GraphBuilder, x: Feature): string {
   return g.op('Transpose', [x.name], { perm: attr.ints([0, 2, 3, 1]) });
 }
+
+export interface BatchNormParams {
+  mean: Float32Array | Int32Array;
+  variance: Float32Array | Int32Array;
+  /** beta; TF's batchNorm treats a missing offset as 0. */
+  offset: Float32Array | Int32Array;
+  /** gamma; TF's batchNorm treats a missing scale as 1. */
+  scale: Float32Array | Int32Array;
+}
+
+/**
+ * tf.batchNorm over the channel axis: offset + (x - mean) * scale / sqrt(variance + epsilon).
+ * Emitted as ONNX BatchNormalization (same formula) rather than pre-folded into a
+ * multiply-add, so the graph states the source arithmetic and onnxruntime decides
+ * whether to fuse it into the preceding Conv.
+ */
+export function batchNorm(g: GraphBuilder, x: Feature, p: BatchNormParams, epsilon: number): Feature {
+  const vector = (prefix: string, v: Float32Array | Int32Array) => {
+    if (v.length !== x.channels) throw new Error(`batchNorm: ${prefix} has ${v.length} values for ${x.channels} channels`);
+    return g.constant(prefix, [v.length], Float32Array.from(v));
+  };
+  const name = g.op(
+    'BatchNormalization',
+    [x.name, vector('bn_scale', p.scale), vector('bn_offset', p.offset), vector('bn_mean', p.mean), vector('bn_variance', p.variance)],
+    { epsilon: attr.float(epsilon) },
+  );
+  return { ...x, name };
+}

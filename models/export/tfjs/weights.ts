@@ -26,6 +26,13 @@ export interface NamedTensor {
 
 export type WeightMap = Map<string, NamedTensor>;
 
+/** A named weight that the topology needs; a missing one means the manifest and the builder disagree. */
+export function requireWeight(weights: WeightMap, name: string): NamedTensor {
+  const t = weights.get(name);
+  if (!t) throw new Error(`weights lack ${name}`);
+  return t;
+}
+
 /** IEEE 754 half → single precision, including subnormals, infinities and NaN. */
 export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

@@ -1,0 +1,87 @@
+/** The ensemble combines members by fitted per-class weights; fitting is judged on held-out folds. */
+import { EMOTIONS } from '../functions/core/emotions';
+import { combine, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
+import { metricsOf } from '../functions/core/eval/metrics';
+import { readManifest } from '../functions/core/manifest';
+import { coordinateAscent, ensemblePredictions, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
+import { crossValidate, stratifiedFolds } from '../models/fit/crossValidation';
+
+const one = (k: number, confidence: number) =>
+  Float32Array.from(EMOTIONS, (_, i) => (i === k ? confidence : (1 - confidence) / (EMOTIONS.length - 1)));
+const flat = (value: number) => Object.fromEntries(EMOTIONS.map((e) => [e, value])) as Record<(typeof EMOTIONS)[number], number>;
+
+describe('combine', () => {
+  it('lets a class weight overrule a more confident member', () => {
+    const sad = EMOTIONS.indexOf('sad');
+    const happy = EMOTIONS.indexOf('happy');
+    const weights = { a: { ...flat(1), happy: 0.1 }, b: flat(1) };
+    const out = combine({ a: one(happy, 0.9), b: one(sad, 0.6) }, weights);
+    expect(dominantEmotion(out)).toBe('sad');
+    expect(out.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('falls back to uniform probabilities when every weight is zero', () => {
+    const out = combine({ a: one(0, 0.9) }, { a: flat(0) });
+    expect(Array.from(out)).toEqual(EMOTIONS.map(() => expect.closeTo(1 / 7, 6)));
+  });
+});
+
+describe('models/ensemble.json', () => {
+  const ensemble = readEnsemble();
+  const manifest = readManifest();
+
+  it('has a fitted weight for every member and class, each member an exported expression model', () => {
+    expect(ensemble.members.length).toBeGreaterThanOrEqual(2);
+    for (const m of ensemble.members) {
+      expect(manifest.models.find((e) => e.id === m.model)?.task).toBe('expression');
+      for (const e of EMOTIONS) expect(ensemble.weights[m.model][e]).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('records the fit data, the method and cross-validated metrics that beat each member alone', () => {
+    const cv = ensemble.crossValidation as { results: Record<string, { accuracy: number; macroRecall: number }> };
+    const shipped = cv.results[ensemble.method];
+    expect(shipped).toBeDefined();
+    expect((ensemble.data as { sha256: string }).sha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const m of ensemble.members) {
+      const alone = cv.results[`only ${m.model}`];
+      expect(shipped.accuracy + shipped.macroRecall).toBeGreaterThan(alone.accuracy + alone.macroRecall);
+    }
+  });
+});
+
+describe('fitting', () => {
+  // Two synthetic members: "good" knows classes 0-3, "other" knows 4-6; each guesses otherwise.
+  const n = 700;
+  let seed = 7;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const labels = Array.from({ length: n }, (_, i) => i % EMOTIONS.length);
+  const member = (knows: (k: number) => boolean) =>
+    labels.map((l) => (knows(l) && rand() < 0.9 ? one(l, 0.5 + rand() * 0.4) : one(Math.floor(rand() * 7), 0.35 + rand() * 0.3)));
+  const preds: Predictions = { good: member((k) => k < 4), other: member((k) => k >= 4) };
+
+  it('deals stratified folds: every fold holds a fifth of every class', () => {
+    const folds = stratifiedFolds(labels, 5);
+    for (let f = 0; f < 5; f++) {
+      for (let c = 0; c < EMOTIONS.length; c++) {
+        const inFold = labels.filter((l, i) => l === c && folds[i] === f).length;
+        expect(inFold).toBe(n / EMOTIONS.length / 5);
+      }
+    }
+  });
+
+  it('coordinate ascent never scores below the per-class-accuracy baseline on its fit data', () => {
+    const baseline = objective(preds, labels, perClassAccuracy.fit(preds, labels));
+    const searched = objective(preds, labels, coordinateAscent.fit(preds, labels));
+    expect(searched).toBeGreaterThanOrEqual(baseline);
+  });
+
+  it('learns to trust each member on the classes it knows, and that holds on held-out folds', () => {
+    const weights = coordinateAscent.fit(preds, labels);
+    const fitted = metricsOf(ensemblePredictions(preds, weights), labels);
+    const heldOut = crossValidate(coordinateAscent, preds, labels, stratifiedFolds(labels, 5));
+    const goodAlone = metricsOf(preds.good, labels);
+    expect(heldOut.accuracy).toBeGreaterThan(goodAlone.accuracy + 0.1);
+    expect(heldOut.accuracy).toBeLessThanOrEqual(fitted.accuracy + 0.02);
+  });
+});

@@ -1,0 +1,55 @@
+/** `memegen eval` / `eval-faces` on the shared validation data, as a user runs them. */
+import { readEnsemble } from '../functions/core/expression/ensemble';
+import { EMOTIONS } from '../functions/core/emotions';
+import { run } from '../functions/cli/main';
+import { sharedData } from './support/sharedData';
+
+async function runJson(argv: string[]): Promise<unknown> {
+  const lines: string[] = [];
+  const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+  try {
+    expect(await run(argv)).toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  return JSON.parse(lines.join('\n'));
+}
+
+interface Metrics {
+  accuracy: number;
+  macroRecall: number;
+  perClass: Record<string, number>;
+  confusion: number[][];
+}
+
+describe('memegen eval --json on FER2013 validation', () => {
+  let report: { models: Record<string, Metrics>; ensemble: Metrics };
+
+  beforeAll(async () => {
+    report = (await runJson(['eval', sharedData('fer2013'), '--json'])) as typeof report;
+  }, 300_000);
+
+  it('prints one object with every member and the ensemble, rates in 0..1 consistent with the confusion matrix', () => {
+    const ensemble = readEnsemble();
+    expect(Object.keys(report.models).sort()).toEqual(ensemble.members.map((m) => m.model).sort());
+    for (const m of [...Object.values(report.models), report.ensemble]) {
+      const total = m.confusion.flat().reduce((a, b) => a + b, 0);
+      const diagonal = m.confusion.reduce((s, row, i) => s + row[i], 0);
+      expect(total).toBe(3589);
+      expect(m.accuracy).toBeCloseTo(diagonal / total, 10);
+      expect(Object.keys(m.perClass)).toEqual([...EMOTIONS]);
+      const meanRecall = EMOTIONS.reduce((s, e) => s + m.perClass[e], 0) / EMOTIONS.length;
+      expect(m.macroRecall).toBeCloseTo(meanRecall, 10);
+    }
+  });
+
+  it('reproduces the ensemble score recorded by models:fit on the same data', () => {
+    const recorded = readEnsemble().fittedDataScore as { accuracy: number; macroRecall: number };
+    expect(report.ensemble.accuracy).toBeCloseTo(recorded.accuracy, 3);
+    expect(report.ensemble.macroRecall).toBeCloseTo(recorded.macroRecall, 3);
+  });
+
+  it('beats every member alone on macro recall', () => {
+    for (const m of Object.values(report.models)) expect(report.ensemble.macroRecall).toBeGreaterThan(m.macroRecall);
+  });
+});
