@@ -89,6 +89,34 @@ export const EXPORTS: ExportSpec[] = [
     preprocessing: { color: 'rgb', width: 128, height: 128, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
   },
   {
+    id: 'mediapipe-full-range',
+    // Comparison-only: on the 300-image WIDER FACE subset it finds fewer faces ≥64 px than
+    // blazeface-back at every score threshold (0.758 vs 0.843 recall at 0.6, both with 2×2
+    // tiles above 600 px), for fewer false positives only when small detections are counted.
+    shipped: false,
+    task: 'face-detection',
+    description:
+      'MediaPipe full-range sparse face detector: 192×192 input, 2304 anchors (48×48×1, stride 4), BlazeFace-style box and 6-keypoint regression.',
+    source: {
+      package: HUMAN,
+      path: 'models/facemesh-detection-full.json',
+      format: 'tfjs-graph-model',
+      upstream: 'google/mediapipe face_detection_full_range_sparse',
+      upstreamLicence: 'Apache-2.0',
+    },
+    inputName: 'image',
+    // The graph ends in two [batch, 2304, 17] heads, "face" (Identity) and "person"
+    // (Identity_1); Human and MediaPipe's face pipeline decode only the face head.
+    // Its two halves are exported separately, in BlazeFace's layout (logit | box and
+    // keypoint offsets), so the person head and the concatenation are not converted.
+    outputNames: {
+      'StatefulPartitionedCall/model/reshaped_classifier_face_4/Reshape': 'scores_stride4',
+      'StatefulPartitionedCall/model/reshaped_regressor_face_4/Reshape': 'boxes_stride4',
+    },
+    // Human feeds x / 127.5 - 1 (src/face/blazeface.ts), i.e. (x - 127.5) * (1 / 127.5).
+    preprocessing: { color: 'rgb', width: 192, height: 192, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+  },
+  {
     id: 'ssd-mobilenetv1',
     shipped: false,
     task: 'face-detection',

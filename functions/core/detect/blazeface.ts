@@ -1,9 +1,12 @@
 /**
- * BlazeFace inference and decoding: anchors, box/keypoint regression, scores.
+ * BlazeFace-style inference and decoding: anchors, box/keypoint regression, scores.
  *
  * Both BlazeFace variants have two heads: a fine grid with 2 anchors per cell and
- * a grid of half the resolution with 6 per cell (16×16×2 + 8×8×6 = 896 anchors);
- * every regression is an offset in input pixels from its anchor centre.
+ * a grid of half the resolution with 6 per cell (16×16×2 + 8×8×6 = 896 anchors).
+ * MediaPipe's full-range sparse detector has one head, a 48×48 grid (stride 4 on
+ * its 192×192 input) with 1 anchor per cell. In all of them every regression is an
+ * offset in input pixels from its anchor centre (Human decodes both families with
+ * the same code, and MediaPipe's x/y/w/h_scale equal the input size for each).
  */
 import * as ort from 'onnxruntime-node';
 import { Point } from '../geometry';
@@ -15,7 +18,6 @@ import { RawDetection } from './nms';
 
 const KEYPOINTS = 6;
 const VALUES_PER_ANCHOR = 4 + KEYPOINTS * 2;
-const ANCHORS_PER_CELL = [2, 6];
 
 interface Head {
   scores: string;
@@ -47,17 +49,25 @@ export class BlazeFace {
     private readonly session: ort.InferenceSession,
   ) {
     this.size = entry.preprocessing.width;
-    // Output names carry the stride: scores_stride16 / boxes_stride16, ...
-    const strides = entry.outputs
+    // Output names carry the stride (scores_stride16 / boxes_stride16, ...) and the
+    // manifest's shapes the anchor count, so anchors per cell follow from the grid size.
+    const heads = entry.outputs
       .filter((o) => o.name.startsWith('scores_stride'))
-      .map((o) => Number(o.name.replace('scores_stride', '')))
-      .sort((a, b) => a - b);
-    if (strides.length !== 2) throw new Error(`${entry.id}: expected two detection heads`);
-    this.heads = strides.map((stride, i) => ({
-      scores: `scores_stride${stride}`,
-      boxes: `boxes_stride${stride}`,
-      anchors: anchorsFor(this.size, stride, ANCHORS_PER_CELL[i]),
-    }));
+      .map((o) => ({ stride: Number(o.name.replace('scores_stride', '')), anchors: Number(o.shape[1]) }))
+      .sort((a, b) => a.stride - b.stride);
+    if (heads.length === 0) throw new Error(`${entry.id}: no scores_stride<N> outputs`);
+    this.heads = heads.map(({ stride, anchors }) => {
+      const cells = Math.ceil(this.size / stride) ** 2;
+      const perCell = anchors / cells;
+      if (!Number.isInteger(perCell) || perCell < 1) {
+        throw new Error(`${entry.id}: ${anchors} anchors do not fill the ${cells}-cell grid of stride ${stride}`);
+      }
+      const boxes = entry.outputs.find((o) => o.name === `boxes_stride${stride}`);
+      if (!boxes || Number(boxes.shape[1]) !== anchors || Number(boxes.shape[2]) !== VALUES_PER_ANCHOR) {
+        throw new Error(`${entry.id}: boxes_stride${stride} must be [batch, ${anchors}, ${VALUES_PER_ANCHOR}]`);
+      }
+      return { scores: `scores_stride${stride}`, boxes: boxes.name, anchors: anchorsFor(this.size, stride, perCell) };
+    });
   }
 
   static async load(entry: ModelEntry, options?: SessionOptions): Promise<BlazeFace> {

@@ -1,7 +1,7 @@
 /**
  * Face detection on a whole picture: letterboxed full view (plus overlapping
- * tiles for large pictures when enabled), the detection model (BlazeFace or SSD
- * MobileNet) on each view, weighted NMS across all of them, boxes and keypoints
+ * tiles for large pictures when enabled), the detection model (BlazeFace, MediaPipe
+ * full-range or SSD MobileNet) on each view, weighted NMS across all of them, boxes and keypoints
  * in picture pixels.
  */
 import { Box, clipBox, Point } from '../geometry';
@@ -87,7 +87,8 @@ interface FaceModel {
 
 function loadFaceModel(entry: ModelEntry, session?: SessionOptions): Promise<FaceModel> {
   if (entry.task !== 'face-detection') throw new Error(`${entry.id} is not a face detector (task ${entry.task})`);
-  if (entry.id.startsWith('blazeface')) return BlazeFace.load(entry, session);
+  // The full-range detector has BlazeFace's output layout, with one stride-4 head.
+  if (entry.id.startsWith('blazeface') || entry.id === 'mediapipe-full-range') return BlazeFace.load(entry, session);
   if (entry.id === 'ssd-mobilenetv1') return SsdMobilenet.load(entry, session);
   throw new Error(`no decoder for face detector ${entry.id}`);
 }

@@ -5,6 +5,13 @@
  * a tensor is only transposed back to TF's NHWC order right before an op whose
  * meaning depends on element order (Reshape, Softmax over a 4-D tensor). The ONNX
  * input is NCHW; outputs keep the TF shapes so they compare 1:1 with TF.js.
+ *
+ * Shape arithmetic (Shape → StridedSlice → Pack feeding a Reshape, as Keras emits
+ * for `Reshape` layers) is folded at export time from the statically tracked
+ * shapes, so the ONNX graph only holds constant reshape targets. The one unknown,
+ * a dynamic batch size, is carried symbolically and written as 0 (ONNX Reshape's
+ * "copy this dimension from the input"), because Keras targets such as
+ * [batch, -1, 16] already spend the single -1 that Reshape may infer.
  */
 import { attr, ElemType, GraphBuilder } from '../onnx/graph';
 import {
@@ -26,13 +33,26 @@ type Value =
   | { kind: 'const'; tensor: NamedTensor }
   | { kind: 'feature'; feature: Feature }
   /** Any tensor held in TF's own element order; -1 marks the dynamic batch. */
-  | { kind: 'plain'; name: string; shape: number[] };
+  | { kind: 'plain'; name: string; shape: number[] }
+  /**
+   * An integer scalar or vector known at export time (a constant, or shape
+   * arithmetic folded from static shapes); 'batch' stands for the dynamic batch
+   * size. Only shape ops and Reshape accept it, so an op that would do arithmetic
+   * on an unknown size fails instead of computing garbage.
+   */
+  | { kind: 'host'; values: HostDim[]; scalar: boolean };
+
+type HostDim = number | 'batch';
 
 export interface ConvertOptions {
   graphName: string;
   /** ONNX name of the single image input. */
   inputName: string;
-  /** Maps TF output names (e.g. "Identity_1") to ONNX output names. */
+  /**
+   * TF tensors to output (signature outputs such as "Identity_1" or any node of the
+   * graph) → ONNX output names, in output order. Empty: every signature output,
+   * under its TF name. Nodes that no output depends on are not converted.
+   */
   outputNames: Record<string, string>;
 }
 
@@ -84,6 +104,88 @@ function activationOf(name: string, node: TfNode, extra?: NamedTensor): Activati
   }
 }
 
+function product(values: readonly number[]): number {
+  return values.reduce((a, b) => a * b, 1);
+}
+
+/** TF's StridedSlice over a 1-D host vector (the only rank shape arithmetic needs). */
+function stridedSlice1d(node: TfNode, values: HostDim[], begin: number[], end: number[], strides: number[]): Value {
+  for (const mask of ['ellipsis_mask', 'new_axis_mask']) {
+    if ((attrs.int(node, mask) ?? 0) !== 0) throw new Error(`${node.name}: StridedSlice ${mask} is not supported`);
+  }
+  if (begin.length !== 1 || end.length !== 1 || strides.length !== 1) {
+    throw new Error(`${node.name}: StridedSlice is only supported on 1-D shape vectors`);
+  }
+  const n = values.length;
+  const step = strides[0];
+  if (step === 0) throw new Error(`${node.name}: StridedSlice stride 0`);
+  const norm = (i: number) => (i < 0 ? i + n : i);
+  if ((attrs.int(node, 'shrink_axis_mask') ?? 0) & 1) {
+    const i = norm(begin[0]);
+    if (i < 0 || i >= n) throw new Error(`${node.name}: StridedSlice index ${begin[0]} out of range for ${n} values`);
+    return { kind: 'host', values: [values[i]], scalar: true };
+  }
+  // Out-of-range bounds clamp as in TF: to [0, n] going forwards, [-1, n-1] backwards.
+  const clamp = (i: number) => (step > 0 ? Math.min(Math.max(norm(i), 0), n) : Math.min(Math.max(norm(i), -1), n - 1));
+  const first = (attrs.int(node, 'begin_mask') ?? 0) & 1 ? (step > 0 ? 0 : n - 1) : clamp(begin[0]);
+  const last = (attrs.int(node, 'end_mask') ?? 0) & 1 ? (step > 0 ? n : -1) : clamp(end[0]);
+  const out: HostDim[] = [];
+  for (let i = first; step > 0 ? i < last : i > last; i += step) out.push(values[i]);
+  return { kind: 'host', values: out, scalar: false };
+}
+
+/**
+ * A Reshape's ONNX target and static result shape (-1 there marks the dynamic batch).
+ * The symbolic batch becomes 0, ONNX's "copy the input's dimension", which is only
+ * the batch at index 0; TF's own -1 is inferred by ONNX exactly as by TF.
+ */
+function reshapeOf(node: TfNode, input: number[], target: HostDim[]): { onnxTarget: number[]; shape: number[] } {
+  const fail = (why: string) => {
+    throw new Error(`${node.name}: Reshape of [${input.join(',')}] to [${target.join(',')}]: ${why}`);
+  };
+  const dynamicBatch = input[0] === -1;
+  if (target.some((d, i) => d === 'batch' && (i !== 0 || !dynamicBatch))) fail('the batch size is only kept in place');
+  // TF's 0 is an empty dimension, ONNX's (without allowzero) a copied one.
+  if (target.includes(0)) fail('zero-sized dimensions are not supported');
+  const rest = target.slice(target[0] === 'batch' ? 1 : 0) as number[];
+  const free = rest.filter((d) => d === -1).length;
+  if (free > 1) fail('more than one unknown dimension');
+  const perItem = product(dynamicBatch ? input.slice(1) : input);
+  let shape: number[];
+  if (target[0] === 'batch') {
+    const known = product(rest.filter((d) => d !== -1));
+    if (perItem % known !== 0) fail('sizes do not divide');
+    shape = [-1, ...rest.map((d) => (d === -1 ? perItem / known : d))];
+  } else if (dynamicBatch) {
+    // With an unknown batch, the -1 can only be inferred statically if it is the batch itself.
+    if (target[0] !== -1 || product(rest.slice(1)) !== perItem) fail('the result depends on the dynamic batch size');
+    shape = rest;
+  } else if (free === 1) {
+    const known = product(rest.filter((d) => d !== -1));
+    if (perItem % known !== 0) fail('sizes do not divide');
+    shape = rest.map((d) => (d === -1 ? perItem / known : d));
+  } else {
+    shape = rest;
+  }
+  return { onnxTarget: target.map((d) => (d === 'batch' ? 0 : d)), shape };
+}
+
+/** TF nodes that the requested outputs depend on (control inputs included, as TF would run them). */
+function neededNodes(nodes: TfNode[], outputs: string[]): Set<string> {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const needed = new Set<string>();
+  const stack = [...outputs];
+  while (stack.length > 0) {
+    const name = tensorName(stack.pop() as string).replace(/^\^/, '');
+    if (needed.has(name)) continue;
+    const node = byName.get(name);
+    if (!node) throw new Error(`tensor ${name} is not in the graph`);
+    needed.add(name);
+    stack.push(...(node.input ?? []));
+  }
+  return needed;
+}
+
 export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions): ConvertedGraph {
   const g = new GraphBuilder(opts.graphName);
   const values = new Map<string, Value>();
@@ -112,8 +214,23 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
     if (v.kind !== 'feature') throw new Error(`${ref} must be a 4-D activation`);
     return v.feature;
   };
+  /** Integer values known at export time: a constant or folded shape arithmetic. */
+  const hostOf = (ref: string): Value & { kind: 'host' } => {
+    const v = get(ref);
+    if (v.kind === 'host') return v;
+    if (v.kind === 'const' && v.tensor.dtype === 'int32' && v.tensor.shape.length <= 1) {
+      return { kind: 'host', values: Array.from(v.tensor.data), scalar: v.tensor.shape.length === 0 };
+    }
+    throw new Error(`${ref} must be an integer scalar or vector known at export time`);
+  };
+  const hostInts = (ref: string): number[] => {
+    const { values } = hostOf(ref);
+    if (values.includes('batch')) throw new Error(`${ref} depends on the dynamic batch size`);
+    return values as number[];
+  };
   const plainOf = (v: Value): { name: string; shape: number[] } => {
     if (v.kind === 'plain') return v;
+    if (v.kind === 'host') throw new Error('shape arithmetic is only supported where it ends in a Reshape target');
     if (v.kind === 'feature') {
       const f = v.feature;
       return { name: toNhwc(g, f), shape: [f.batch, f.height, f.width, f.channels] };
@@ -122,7 +239,13 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
     return { name: g.constant('const', t.shape, Float32Array.from(t.data)), shape: t.shape };
   };
 
+  const outputRefs = Object.keys(opts.outputNames).length > 0
+    ? Object.entries(opts.outputNames).map(([tfName, onnxName]) => ({ tfName: tensorName(tfName), onnxName }))
+    : model.outputs.map((sig) => ({ tfName: sig.name, onnxName: sig.name }));
+  const needed = neededNodes(model.nodes, outputRefs.map((o) => o.tfName));
+
   for (const node of model.nodes) {
+    if (!needed.has(node.name)) continue;
     const inputs = (node.input ?? []).filter((i) => !i.startsWith('^'));
     const set = (v: Value) => values.set(node.name, v);
     switch (node.op) {
@@ -228,12 +351,108 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
       }
       case 'Reshape': {
         const x = plainOf(get(inputs[0]));
-        const target = Array.from(constOf(inputs[1]).data);
-        const known = x.shape.reduce((a, b) => a * Math.abs(b), 1);
-        const rest = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-        const shape = target.map((d) => (d === -1 ? known / rest : d));
-        const name = g.op('Reshape', [x.name, g.int64s('shape', target)]);
+        const { onnxTarget, shape } = reshapeOf(node, x.shape, hostOf(inputs[1]).values);
+        const name = g.op('Reshape', [x.name, g.int64s('shape', onnxTarget)]);
         set({ kind: 'plain', name, shape });
+        break;
+      }
+      case 'Shape': {
+        const v = get(inputs[0]);
+        let shape: number[];
+        if (v.kind === 'feature') shape = [v.feature.batch, v.feature.height, v.feature.width, v.feature.channels];
+        else if (v.kind === 'plain') shape = v.shape;
+        else if (v.kind === 'const') shape = v.tensor.shape;
+        else shape = v.scalar ? [] : [v.values.length];
+        // Features and plain tensors mark a dynamic batch (always dimension 0) as -1.
+        set({ kind: 'host', values: shape.map((d, i) => (i === 0 && d === -1 ? 'batch' : d)), scalar: false });
+        break;
+      }
+      case 'StridedSlice': {
+        const x = hostOf(inputs[0]);
+        if (x.scalar) throw new Error(`${node.name}: StridedSlice of a scalar`);
+        const [begin, end, strides] = inputs.slice(1, 4).map(hostInts);
+        set(stridedSlice1d(node, x.values, begin, end, strides));
+        break;
+      }
+      case 'Pack': {
+        // Stacking scalars gives a vector, whose only axis is 0 (or -1).
+        const axis = attrs.int(node, 'axis') ?? 0;
+        if (axis !== 0 && axis !== -1) throw new Error(`${node.name}: Pack is only supported on axis 0`);
+        const parts = inputs.map(hostOf);
+        if (parts.some((p) => !p.scalar)) throw new Error(`${node.name}: Pack is only supported on scalars`);
+        set({ kind: 'host', values: parts.map((p) => p.values[0]), scalar: false });
+        break;
+      }
+      case 'ConcatV2': {
+        const parts = inputs.slice(0, -1).map(get);
+        const [axis] = hostInts(inputs[inputs.length - 1]);
+        if (parts.every((p) => p.kind === 'feature') && (axis === 3 || axis === -1)) {
+          // Channel concatenation of NHWC activations is axis 1 of their NCHW layout.
+          const fs = parts.map((p) => (p as Value & { kind: 'feature' }).feature);
+          if (fs.some((f) => f.height !== fs[0].height || f.width !== fs[0].width)) {
+            throw new Error(`${node.name}: cannot concatenate activations of different spatial sizes`);
+          }
+          const name = g.op('Concat', fs.map((f) => f.name), { axis: attr.int(1) });
+          set({ kind: 'feature', feature: { ...fs[0], name, channels: fs.reduce((a, f) => a + f.channels, 0) } });
+          break;
+        }
+        const ps = parts.map(plainOf);
+        const rank = ps[0].shape.length;
+        const at = axis < 0 ? axis + rank : axis;
+        for (const p of ps) {
+          if (p.shape.length !== rank || p.shape.some((d, i) => i !== at && d !== ps[0].shape[i])) {
+            throw new Error(`${node.name}: cannot concatenate shapes ${ps.map((q) => `[${q.shape.join(',')}]`).join(' ')} on axis ${axis}`);
+          }
+        }
+        if (at === 0 && ps.some((p) => p.shape[0] === -1)) throw new Error(`${node.name}: concatenation along the dynamic batch`);
+        const name = g.op('Concat', ps.map((p) => p.name), { axis: attr.int(at) });
+        const shape = ps[0].shape.map((d, i) => (i === at ? ps.reduce((a, p) => a + p.shape[i], 0) : d));
+        set({ kind: 'plain', name, shape });
+        break;
+      }
+      case 'ResizeBilinear': {
+        const x = featureOf(inputs[0]);
+        const [outHeight, outWidth] = hostInts(inputs[1]);
+        const alignCorners = attrs.bool(node, 'align_corners');
+        const halfPixel = attrs.bool(node, 'half_pixel_centers');
+        if (alignCorners && halfPixel) throw new Error(`${node.name}: align_corners and half_pixel_centers are exclusive in TF`);
+        // TF maps output pixel o to input coordinate
+        //   align_corners:      o * (in - 1) / (out - 1)
+        //   half_pixel_centers: (o + 0.5) * in / out - 0.5   (clamped to the edge pixels)
+        //   neither:            o * in / out
+        // which are ONNX's 'align_corners', 'half_pixel' and 'asymmetric' transforms.
+        const mode = alignCorners ? 'align_corners' : halfPixel ? 'half_pixel' : 'asymmetric';
+        // Scales rather than sizes: sizes would need the dynamic batch in a constant.
+        // onnxruntime takes the output size as floor(in * scale) and (except for
+        // align_corners) maps coordinates with that scale, so it must be exact in float32
+        // for the output size and sampling positions to be TF's (2× upsampling is).
+        const scale = (out: number, size: number) => {
+          const s = Math.fround(out / size);
+          if (s * size !== out) throw new Error(`${node.name}: resize ${size} → ${out} has no exact float32 scale`);
+          return s;
+        };
+        const scales = g.constant('scales', [4], Float32Array.of(1, 1, scale(outHeight, x.height), scale(outWidth, x.width)));
+        const name = g.op('Resize', [x.name, '', scales], {
+          mode: attr.string('linear'),
+          coordinate_transformation_mode: attr.string(mode),
+        });
+        set({ kind: 'feature', feature: { ...x, name, height: outHeight, width: outWidth } });
+        break;
+      }
+      case 'DepthToSpace': {
+        checkNhwc(node);
+        const x = featureOf(inputs[0]);
+        const block = attrs.int(node, 'block_size') ?? 0;
+        if (block < 2 || x.channels % (block * block) !== 0) {
+          throw new Error(`${node.name}: DepthToSpace block ${block} does not divide ${x.channels} channels`);
+        }
+        // TF (NHWC) reads output (h*b + i, w*b + j, c) from input channel (i*b + j) * C' + c:
+        // depth-column-row order, which is ONNX's 'DCR' mode on the NCHW layout.
+        const name = g.op('DepthToSpace', [x.name], { blocksize: attr.int(block), mode: attr.string('DCR') });
+        set({
+          kind: 'feature',
+          feature: { ...x, name, channels: x.channels / (block * block), height: x.height * block, width: x.width * block },
+        });
         break;
       }
       case 'Mean': {
@@ -264,13 +483,12 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
     }
   }
 
-  const outputs = model.outputs.map((sig) => {
-    const onnxName = opts.outputNames[sig.name] ?? sig.name;
-    const p = plainOf(get(sig.name));
+  const outputs = outputRefs.map(({ tfName, onnxName }) => {
+    const p = plainOf(get(tfName));
     g.op('Identity', [p.name], {}, onnxName);
     const dims = p.shape.map((d, i) => (i === 0 && d === -1 ? BATCH : d));
     g.addOutput(onnxName, ElemType.FLOAT, dims);
-    return { name: onnxName, tfName: sig.name, dims };
+    return { name: onnxName, tfName, dims };
   });
   return { builder: g, input: { name: opts.inputName, dims: inputDims }, outputs };
 }
