@@ -1,15 +1,17 @@
 /**
  * Face detection on a whole picture: letterboxed full view (plus overlapping
- * tiles for large pictures when enabled), the detection model (BlazeFace, MediaPipe
- * full-range or SSD MobileNet) on each view, weighted NMS across all of them, boxes and keypoints
- * in picture pixels.
+ * tiles for large pictures when enabled), the detection model (BlazeFace,
+ * MediaPipe full-range or SSD MobileNet) on each view, weighted NMS across all of
+ * them, boxes and keypoints in picture pixels.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Box, clipBox, Point } from '../geometry';
 import { RgbImage } from '../image';
-import { Manifest, ModelEntry, modelEntry } from '../manifest';
+import { Manifest, ModelEntry, modelEntry, modelsDir } from '../manifest';
 import { SessionOptions } from '../sessions';
 import { BlazeFace } from './blazeface';
-import { Letterbox, letterbox, Region } from './letterbox';
+import { Letterbox, letterbox, Region, tileLetterboxes } from './letterbox';
 import { RawDetection, weightedNms } from './nms';
 import { SsdMobilenet } from './ssdMobilenet';
 
@@ -39,13 +41,18 @@ export interface DetectorOptions {
   tileGrid: number;
 }
 
-export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
-  model: 'blazeface-back',
-  minScore: 0.6,
-  iouThreshold: 0.3,
-  tileAbove: 0,
-  tileGrid: 2,
-};
+/**
+ * The shipped operating point, chosen from measurements by
+ * `npm run models:detectors` and stored in models/detector.json.
+ */
+export function readDetectorOptions(dir = modelsDir()): DetectorOptions {
+  const config = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8')) as { options: DetectorOptions };
+  const o = config.options;
+  if (typeof o?.model !== 'string' || ![o.minScore, o.iouThreshold, o.tileAbove, o.tileGrid].every(Number.isFinite)) {
+    throw new Error(`${join(dir, 'detector.json')}: options need model, minScore, iouThreshold, tileAbove and tileGrid`);
+  }
+  return o;
+}
 
 /** Square-ish overlapping tiles covering the picture; each overlaps its neighbour by a third. */
 export function tileRegions(width: number, height: number, grid: number): Region[] {
@@ -136,18 +143,17 @@ export class FaceDetector {
   ) {}
 
   static async load(manifest: Manifest, options: Partial<DetectorOptions> = {}, session?: SessionOptions): Promise<FaceDetector> {
-    const opts = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+    const opts = { ...readDetectorOptions(), ...options };
     return new FaceDetector(await loadFaceModel(modelEntry(manifest, opts.model), session), opts);
   }
 
   async detect(img: RgbImage): Promise<DetectedFace[]> {
     const { minScore, iouThreshold, tileAbove, tileGrid } = this.options;
-    const views = [await letterbox(img, this.model.size)];
-    if (tileAbove > 0 && Math.max(img.width, img.height) > tileAbove) {
-      for (const region of tileRegions(img.width, img.height, tileGrid)) {
-        views.push(await letterbox(img, this.model.size, region));
-      }
-    }
+    const tiled = tileAbove > 0 && Math.max(img.width, img.height) > tileAbove;
+    const views = [
+      await letterbox(img, this.model.size),
+      ...(tiled ? await tileLetterboxes(img, this.model.size, tileRegions(img.width, img.height, tileGrid)) : []),
+    ];
     const raw: RawDetection[] = [];
     for (const [i, view] of views.entries()) {
       const found = await this.model.detect(view, minScore);
