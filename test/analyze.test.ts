@@ -70,6 +70,18 @@ describe('analyzeImage', () => {
     expect(iou(turned.faces[0].box, upright.faces[0].box)).toBeGreaterThan(0.8);
   });
 
+  it('analyses a large photo at reduced size but reports boxes in its full-size pixels', async () => {
+    const small = await analyzeImage(photo('skimage_astronaut.png'));
+    const large = await analyzeImage(await sharp(photo('skimage_astronaut.png')).resize(4096, 4096).jpeg({ quality: 92 }).toBuffer());
+    expect([large.width, large.height]).toEqual([4096, 4096]);
+    expect(large.faces).toHaveLength(1);
+    const b = small.faces[0].box;
+    const scaled = { x: b.x * 8, y: b.y * 8, width: b.width * 8, height: b.height * 8 };
+    expect(iou(large.faces[0].box, scaled)).toBeGreaterThan(0.8);
+    expect(large.faces[0].keypoints.leftEye.x).toBeCloseTo(small.faces[0].keypoints.leftEye.x * 8, -2);
+    expect(large.faces[0].dominant).toBe('happy');
+  });
+
   it('finds a face that is tilted and levels it for the expression models', async () => {
     const tilted = await sharp(photo('skimage_astronaut.png')).rotate(25, { background: '#808080' }).png().toBuffer();
     const analysis = await analyzeImage(tilted);

@@ -5,7 +5,7 @@
  * process (the first call pays for it) and are shared by every later call.
  */
 import { Emotion, EmotionScores } from './emotions';
-import { Box } from './geometry';
+import { Box, Point } from './geometry';
 import { decodeImage, DecodeOptions, RgbImage } from './image';
 import { readManifest, Manifest, modelEntry } from './manifest';
 import { SessionOptions } from './sessions';
@@ -39,6 +39,33 @@ export interface AnalyzerOptions extends DecodeOptions {
 }
 
 export const DEFAULT_MAX_FACES = 20;
+/** Pictures are analysed at most this long a side; results are reported at full size. */
+export const DEFAULT_ANALYSIS_LONG_SIDE = 2048;
+
+/** Maps an analysis of a downscaled raster back onto the full-size picture. */
+function scaleAnalysis(analysis: Analysis, fullWidth: number, fullHeight: number): Analysis {
+  const sx = fullWidth / analysis.width;
+  const sy = fullHeight / analysis.height;
+  if (sx === 1 && sy === 1) return analysis;
+  const point = (p: Point): Point => ({ x: p.x * sx, y: p.y * sy });
+  const keypoints = (k: Keypoints): Keypoints => ({
+    rightEye: point(k.rightEye),
+    leftEye: point(k.leftEye),
+    nose: point(k.nose),
+    mouth: point(k.mouth),
+    rightEar: point(k.rightEar),
+    leftEar: point(k.leftEar),
+  });
+  return {
+    width: fullWidth,
+    height: fullHeight,
+    faces: analysis.faces.map((f) => ({
+      ...f,
+      box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
+      keypoints: keypoints(f.keypoints),
+    })),
+  };
+}
 
 export class Analyzer {
   private constructor(
@@ -60,9 +87,12 @@ export class Analyzer {
   }
 
   async analyze(bytes: Uint8Array): Promise<Analysis> {
-    return this.analyzeDecoded(await decodeImage(bytes, this.options));
+    const image = await decodeImage(bytes, { maxLongSide: DEFAULT_ANALYSIS_LONG_SIDE, ...this.options });
+    const analysis = await this.analyzeDecoded(image);
+    return scaleAnalysis(analysis, image.fullWidth, image.fullHeight);
   }
 
+  /** Analysis in the decoded raster's own pixels. */
   async analyzeDecoded(image: RgbImage): Promise<Analysis> {
     const detected = await this.detector.detect(image);
     const faces = this.largest(detected, this.options.maxFaces ?? DEFAULT_MAX_FACES);

@@ -41,12 +41,22 @@ export class ExpressionModel {
   }
 
   /** Probabilities per input (EMOTIONS order); `flip` mirrors every crop first. */
-  async predict(inputs: FrameInput[], flip = false): Promise<Float32Array[]> {
+  predict(inputs: FrameInput[], flip = false): Promise<Float32Array[]> {
+    return this.run(inputs.map((input) => ({ ...input, flip })));
+  }
+
+  /** Mean of the plain and mirrored predictions (test-time augmentation), in one batch. */
+  async predictWithFlip(inputs: FrameInput[]): Promise<Float32Array[]> {
+    const both = await this.run([...inputs.map((i) => ({ ...i, flip: false })), ...inputs.map((i) => ({ ...i, flip: true }))]);
+    return inputs.map((_, i) => both[i].map((v, k) => (v + both[inputs.length + i][k]) / 2));
+  }
+
+  private async run(inputs: (FrameInput & { flip: boolean })[]): Promise<Float32Array[]> {
     if (inputs.length === 0) return [];
     const pre = this.entry.preprocessing;
     const per = inputSize(pre);
     const batch = new Float32Array(per * inputs.length);
-    inputs.forEach((input, i) => writeInput(warpFrame(input.image, input.frame, pre.width, flip), pre, batch, i * per));
+    inputs.forEach((input, i) => writeInput(warpFrame(input.image, input.frame, pre.width, input.flip), pre, batch, i * per));
     const channels = pre.color === 'gray' ? 1 : 3;
     const feeds = {
       [this.entry.input.name]: new ort.Tensor('float32', batch, [inputs.length, channels, pre.height, pre.width]),
@@ -54,11 +64,5 @@ export class ExpressionModel {
     const output = (await this.session.run(feeds))[this.entry.outputs[0].name].data as Float32Array;
     const classes = this.outputIndex.length;
     return inputs.map((_, i) => Float32Array.from(this.outputIndex, (j) => output[i * classes + j]));
-  }
-
-  /** Mean of the plain and mirrored predictions (test-time augmentation). */
-  async predictWithFlip(inputs: FrameInput[]): Promise<Float32Array[]> {
-    const [plain, mirrored] = await Promise.all([this.predict(inputs), this.predict(inputs, true)]);
-    return plain.map((p, i) => p.map((v, k) => (v + mirrored[i][k]) / 2));
   }
 }
