@@ -1,6 +1,6 @@
 /** `memegen eval`: expression accuracy of every model and of the ensemble on labelled crops. */
 import { EMOTIONS } from '../core/emotions';
-import { listLabelledImages } from '../core/eval/dataset';
+import { listLabelledImages, withoutDuplicatesOf } from '../core/eval/dataset';
 import { chosen, decodeDataset, predictDataset } from '../core/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../core/eval/metrics';
 import { combine, readEnsemble } from '../core/expression/ensemble';
@@ -13,8 +13,9 @@ export interface EvalReport {
   ensemble: ClassificationMetrics;
 }
 
-export async function evaluateExpressions(dir: string): Promise<EvalReport> {
-  const items = listLabelledImages(dir);
+export async function evaluateExpressions(dir: string, excludeDuplicatesOf?: string): Promise<EvalReport> {
+  let items = listLabelledImages(dir);
+  if (excludeDuplicatesOf) items = (await withoutDuplicatesOf(items, excludeDuplicatesOf)).kept;
   const labels = items.map((i) => i.labelIndex);
   const images = await decodeDataset(items);
   const manifest = readManifest();
@@ -33,8 +34,8 @@ export async function evaluateExpressions(dir: string): Promise<EvalReport> {
   };
 }
 
-export async function evalCommand(dir: string, json: boolean): Promise<number> {
-  const report = await evaluateExpressions(dir);
+export async function evalCommand(dir: string, json: boolean, excludeDuplicatesOf?: string): Promise<number> {
+  const report = await evaluateExpressions(dir, excludeDuplicatesOf);
   if (json) {
     console.log(JSON.stringify(report, null, 2));
     return 0;

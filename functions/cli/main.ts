@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
       model: { type: 'string' },
       'min-score': { type: 'string' },
       'tile-above': { type: 'string' },
+      'exclude-duplicates-of': { type: 'string' },
     },
   });
   switch (command) {
@@ -31,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
       return analyzeCommand(positionals, values.json ?? false);
     case 'eval':
       if (positionals.length !== 1) throw new UsageError('eval needs exactly one folder of class folders');
-      return evalCommand(positionals[0], values.json ?? false);
+      return evalCommand(positionals[0], values.json ?? false, values['exclude-duplicates-of']);
     case 'eval-faces': {
       if (positionals.length !== 1 || !values.annotations) {
         throw new UsageError('eval-faces needs an images folder and --annotations <json>');

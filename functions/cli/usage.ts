@@ -6,10 +6,11 @@ export const USAGE = `memegen — faces, expressions and memes
 Usage:
   memegen analyze <image|dir>... [--json]
       Find faces and read their expressions.
-  memegen eval <dir of class folders> [--json]
+  memegen eval <dir of class folders> [--json] [--exclude-duplicates-of <dir>]
       Accuracy, macro recall, per-class recall and confusion matrix of every
       expression model and of the ensemble, on labelled face crops
-      (<dir>/<emotion>/<image>).
+      (<dir>/<emotion>/<image>), optionally leaving out crops whose pixels also
+      appear under another folder (e.g. the training split).
   memegen eval-faces <images dir> --annotations <json> [--json]
                      [--model blazeface-back] [--min-score S] [--tile-above PX]
       Detector recall (IoU 0.5, faces >= 64 px and >= 32 px high) and false

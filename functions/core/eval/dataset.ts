@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { canonicalEmotion, Emotion, EMOTIONS } from '../emotions';
 
 export interface LabelledImage {
@@ -48,4 +49,32 @@ export function datasetSha256(items: LabelledImage[]): string {
     hash.update(createHash('sha256').update(readFileSync(item.path)).digest());
   }
   return hash.digest('hex');
+}
+
+/** Digest of an image's decoded pixels: equal for byte-different files showing the same picture. */
+export async function pixelDigest(path: string): Promise<string> {
+  const { data, info } = await sharp(readFileSync(path)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  return createHash('sha256').update(`${info.width}x${info.height}:`).update(data).digest('hex');
+}
+
+function imageFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return imageFilesUnder(path);
+    return IMAGE_FILE.test(entry.name) ? [path] : [];
+  });
+}
+
+/**
+ * Splits `items` into those whose pixels appear nowhere under `referenceDir` and
+ * those that do (e.g. validation crops that are also in a model's training data).
+ */
+export async function withoutDuplicatesOf(items: LabelledImage[], referenceDir: string): Promise<{ kept: LabelledImage[]; duplicates: LabelledImage[] }> {
+  if (!existsSync(referenceDir)) throw new Error(`folder to de-duplicate against not found: ${referenceDir}`);
+  const reference = new Set<string>();
+  for (const file of imageFilesUnder(referenceDir)) reference.add(await pixelDigest(file));
+  const kept: LabelledImage[] = [];
+  const duplicates: LabelledImage[] = [];
+  for (const item of items) (reference.has(await pixelDigest(item.path)) ? duplicates : kept).push(item);
+  return { kept, duplicates };
 }
