@@ -23,6 +23,8 @@ export interface ModelEntry {
   file: string;
   /** False for comparison-only models: the file is not committed; `npm run models:export` makes it. */
   shipped: boolean;
+  /** Face detectors: keypoints per detection (BlazeFace family: 6; SSD: 0, boxes only). */
+  keypoints?: number;
   sha256: string;
   bytes: number;
   source: { package: string; version: string; path: string; format: string; upstream: string };

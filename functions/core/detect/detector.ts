@@ -39,6 +39,12 @@ export interface DetectorOptions {
   tileAbove: number;
   /** Tiles per side of the tiling grid. */
   tileGrid: number;
+  /**
+   * Faces whose box is shorter than this fraction of the picture's long side are
+   * dropped: too small to read an expression from or to caption, and the most
+   * error-prone detections.
+   */
+  minFaceSize: number;
 }
 
 /**
@@ -48,8 +54,8 @@ export interface DetectorOptions {
 export function readDetectorOptions(dir = modelsDir()): DetectorOptions {
   const config = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8')) as { options: DetectorOptions };
   const o = config.options;
-  if (typeof o?.model !== 'string' || ![o.minScore, o.iouThreshold, o.tileAbove, o.tileGrid].every(Number.isFinite)) {
-    throw new Error(`${join(dir, 'detector.json')}: options need model, minScore, iouThreshold, tileAbove and tileGrid`);
+  if (typeof o?.model !== 'string' || ![o.minScore, o.iouThreshold, o.tileAbove, o.tileGrid, o.minFaceSize].every(Number.isFinite)) {
+    throw new Error(`${join(dir, 'detector.json')}: options need model, minScore, iouThreshold, tileAbove, tileGrid and minFaceSize`);
   }
   return o;
 }
@@ -148,7 +154,7 @@ export class FaceDetector {
   }
 
   async detect(img: RgbImage): Promise<DetectedFace[]> {
-    const { minScore, iouThreshold, tileAbove, tileGrid } = this.options;
+    const { minScore, iouThreshold, tileAbove, tileGrid, minFaceSize } = this.options;
     const tiled = tileAbove > 0 && Math.max(img.width, img.height) > tileAbove;
     const views = [
       await letterbox(img, this.model.size),
@@ -159,8 +165,9 @@ export class FaceDetector {
       const found = await this.model.detect(view, minScore);
       raw.push(...(i === 0 ? found : found.filter((d) => !cutByTileEdge(d.box, view.region, img))));
     }
+    const minSide = Math.max(1, minFaceSize * Math.max(img.width, img.height));
     return weightedNms(raw, iouThreshold)
       .map((d) => toFace(d, img.width, img.height))
-      .filter((f) => f.box.width > 1 && f.box.height > 1);
+      .filter((f) => f.box.width > 1 && f.box.height >= minSide);
   }
 }

@@ -11,7 +11,7 @@ import { AnnotatedFace, AnnotatedImage, DetectionMetrics, ScoredBox, scoreDetect
 
 export interface DetectorRun {
   options: DetectorOptions;
-  images: { truth: AnnotatedFace[]; detections: ScoredBox[] }[];
+  images: { truth: AnnotatedFace[]; detections: ScoredBox[]; width: number; height: number }[];
   /** Detection time per image (decoding excluded), milliseconds. */
   times: number[];
 }
@@ -30,13 +30,15 @@ export async function runDetector(
     const start = performance.now();
     const faces = await detector.detect(image);
     times.push(performance.now() - start);
-    images.push({ truth: a.faces, detections: faces.map((f) => ({ ...f.box, score: f.score })) });
+    images.push({ truth: a.faces, detections: faces.map((f) => ({ ...f.box, score: f.score })), width: image.width, height: image.height });
   }
   return { options: detector.options, images, times };
 }
 
 export interface OperatingPoint {
   minScore: number;
+  /** Fraction of the picture's long side under which detections are dropped. */
+  minFaceSize: number;
   /** Recall and false positives for faces ≥ 64 px (all detections count). */
   faces64: DetectionMetrics;
   faces32: DetectionMetrics;
@@ -47,11 +49,21 @@ export interface OperatingPoint {
   falsePositivesPerImage48: number;
 }
 
-export function operatingPoint(run: DetectorRun, minScore: number): OperatingPoint {
+/**
+ * Scores the run as if the detector had used a stricter score floor and minimum
+ * face size: both filters act on final detections, so filtering afterwards is exact.
+ */
+export function operatingPoint(run: DetectorRun, minScore: number, minFaceSize = run.options.minFaceSize): OperatingPoint {
   const at = (minHeight: number) =>
-    run.images.map((img) => ({ truth: img.truth, detections: img.detections.filter((d) => d.score >= minScore && d.height >= minHeight) }));
+    run.images.map((img) => ({
+      truth: img.truth,
+      detections: img.detections.filter(
+        (d) => d.score >= minScore && d.height >= Math.max(minHeight, minFaceSize * Math.max(img.width, img.height)),
+      ),
+    }));
   return {
     minScore,
+    minFaceSize,
     faces64: scoreDetections(at(0), 64, 0.5),
     faces32: scoreDetections(at(0), 32, 0.5),
     falsePositivesPerImage48: scoreDetections(at(48), 64, 0.5).falsePositivesPerImage,
