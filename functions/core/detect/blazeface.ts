@@ -12,8 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { Point } from '../geometry';
 import { ModelEntry } from '../manifest';
 import { loadSession, SessionOptions } from '../sessions';
-import { writeInput } from '../tensor';
-import { Letterbox, Region } from './letterbox';
+import { Letterbox, Region, runOnView } from './letterbox';
 import { RawDetection } from './nms';
 
 const KEYPOINTS = 6;
@@ -76,11 +75,7 @@ export class BlazeFace {
 
   /** Every anchor scoring at least `minScore`, mapped into picture coordinates. */
   async detect(view: Letterbox & { region: Region }, minScore: number): Promise<RawDetection[]> {
-    const input = new Float32Array(3 * this.size * this.size);
-    writeInput(view.pixels, this.entry.preprocessing, input);
-    const outputs = await this.session.run({
-      [this.entry.input.name]: new ort.Tensor('float32', input, [1, 3, this.size, this.size]),
-    });
+    const outputs = await runOnView(this.session, this.entry, view);
     const toPictureX = (x: number) => (x - view.padX) / view.scale + view.region.left;
     const toPictureY = (y: number) => (y - view.padY) / view.scale + view.region.top;
     const found: RawDetection[] = [];

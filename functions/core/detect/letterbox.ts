@@ -1,9 +1,13 @@
 /**
  * Letterboxing: scale the whole picture into a square without stretching it and
- * pad the rest, remembering how to map model coordinates back to the picture.
+ * pad the rest, remembering how to map model coordinates back to the picture; and
+ * running a detector on such a view.
  */
+import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { RgbImage } from '../image';
+import { ModelEntry } from '../manifest';
+import { writeInput } from '../tensor';
 
 export interface Letterbox {
   /** Model-input pixels (RGB, interleaved, size × size). */
@@ -72,4 +76,11 @@ export async function tileLetterboxes(img: RgbImage, size: number, regions: Regi
     // The tile's own origin and scale, as rounding to raster pixels made them.
     return { pixels, size, scale: w / region.width, padX, padY, region: { ...region, left: left / sx, top: top / sy } };
   });
+}
+
+/** Runs a detector session on one letterboxed view, normalised per the model's manifest entry. */
+export function runOnView(session: ort.InferenceSession, entry: ModelEntry, view: Letterbox): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const input = new Float32Array(3 * view.size * view.size);
+  writeInput(view.pixels, entry.preprocessing, input);
+  return session.run({ [entry.input.name]: new ort.Tensor('float32', input, [1, 3, view.size, view.size]) });
 }

@@ -9,8 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { ModelEntry } from '../manifest';
 import { loadSession, SessionOptions } from '../sessions';
-import { writeInput } from '../tensor';
-import { Letterbox, Region } from './letterbox';
+import { Letterbox, Region, runOnView } from './letterbox';
 import { RawDetection } from './nms';
 
 export class SsdMobilenet {
@@ -33,11 +32,7 @@ export class SsdMobilenet {
 
   /** Every anchor scoring at least `minScore`, mapped into picture coordinates. */
   async detect(view: Letterbox & { region: Region }, minScore: number): Promise<RawDetection[]> {
-    const input = new Float32Array(3 * this.size * this.size);
-    writeInput(view.pixels, this.entry.preprocessing, input);
-    const outputs = await this.session.run({
-      [this.entry.input.name]: new ort.Tensor('float32', input, [1, 3, this.size, this.size]),
-    });
+    const outputs = await runOnView(this.session, this.entry, view);
     const scores = outputs.scores.data as Float32Array;
     const boxes = outputs.boxes.data as Float32Array;
     const toPictureX = (x: number) => (x * this.size - view.padX) / view.scale + view.region.left;
