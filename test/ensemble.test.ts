@@ -1,9 +1,9 @@
 /** The ensemble combines members by fitted per-class weights; fitting is judged on held-out folds. */
 import { EMOTIONS } from '../functions/core/emotions';
-import { combine, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
+import { combine, combineAll, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
 import { metricsOf } from '../functions/core/eval/metrics';
 import { readManifest } from '../functions/core/manifest';
-import { coordinateAscent, ensemblePredictions, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
+import { coordinateAscent, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
 import { crossValidate, stratifiedFolds } from '../models/fit/crossValidation';
 
 const one = (k: number, confidence: number) =>
@@ -78,7 +78,7 @@ describe('fitting', () => {
 
   it('learns to trust each member on the classes it knows, and that holds on held-out folds', () => {
     const weights = coordinateAscent.fit(preds, labels);
-    const fitted = metricsOf(ensemblePredictions(preds, weights), labels);
+    const fitted = metricsOf(combineAll(preds, weights), labels);
     const heldOut = crossValidate(coordinateAscent, preds, labels, stratifiedFolds(labels, 5));
     const goodAlone = metricsOf(preds.good, labels);
     expect(heldOut.accuracy).toBeGreaterThan(goodAlone.accuracy + 0.1);

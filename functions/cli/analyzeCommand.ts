@@ -3,17 +3,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Analysis, Analyzer } from '../core/analyze';
 import { ImageError } from '../core/errors';
+import { PICTURE_FILE } from '../core/image';
 import { pct, table } from './format';
 import { UsageError } from './usage';
-
-const PICTURE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
 
 export function expandInputs(paths: string[]): string[] {
   if (paths.length === 0) throw new UsageError('analyze needs at least one image or folder');
   return paths.flatMap((p) =>
     statSync(p).isDirectory()
       ? readdirSync(p)
-          .filter((f) => PICTURE.test(f))
+          .filter((f) => PICTURE_FILE.test(f))
           .sort()
           .map((f) => join(p, f))
       : [p],

@@ -3,7 +3,7 @@ import { EMOTIONS } from '../core/emotions';
 import { listLabelledImages, withoutDuplicatesOf } from '../core/eval/dataset';
 import { chosen, decodeDataset, predictDataset } from '../core/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../core/eval/metrics';
-import { combine, readEnsemble } from '../core/expression/ensemble';
+import { combineAll, readEnsemble } from '../core/expression/ensemble';
 import { ExpressionModel } from '../core/expression/expressionModel';
 import { modelEntry, readManifest } from '../core/manifest';
 import { pct, table } from './format';
@@ -25,12 +25,9 @@ export async function evaluateExpressions(dir: string, excludeDuplicatesOf?: str
     const model = await ExpressionModel.load(modelEntry(manifest, member.model));
     perModel[member.model] = chosen(await predictDataset(model, images), member.flip);
   }
-  const combined = labels.map((_, i) =>
-    combine(Object.fromEntries(Object.entries(perModel).map(([m, p]) => [m, p[i]])), ensemble.weights),
-  );
   return {
     models: Object.fromEntries(Object.entries(perModel).map(([m, p]) => [m, metricsOf(p, labels)])),
-    ensemble: metricsOf(combined, labels),
+    ensemble: metricsOf(combineAll(perModel, ensemble.weights), labels),
   };
 }
 

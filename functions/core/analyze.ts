@@ -11,7 +11,7 @@ import { readManifest, Manifest, modelEntry } from './manifest';
 import { SessionOptions } from './sessions';
 import { DetectedFace, DetectorOptions, FaceDetector, Keypoints } from './detect/detector';
 import { faceFrame } from './expression/crop';
-import { combine, dominantEmotion, EnsembleConfig, readEnsemble, toEmotionScores } from './expression/ensemble';
+import { combineAll, dominantEmotion, EnsembleConfig, readEnsemble, toEmotionScores } from './expression/ensemble';
 import { ExpressionModel, FrameInput } from './expression/expressionModel';
 
 export interface AnalyzedFace {
@@ -116,9 +116,7 @@ export class Analyzer {
     const perModel = await Promise.all(
       this.members.map((m) => (m.flip ? m.model.predictWithFlip(inputs) : m.model.predict(inputs))),
     );
-    return inputs.map((_, i) =>
-      combine(Object.fromEntries(this.members.map((m, j) => [m.model.id, perModel[j][i]])), this.ensemble.weights),
-    );
+    return combineAll(Object.fromEntries(this.members.map((m, j) => [m.model.id, perModel[j]])), this.ensemble.weights);
   }
 
   private largest(faces: DetectedFace[], max: number): DetectedFace[] {

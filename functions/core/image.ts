@@ -11,6 +11,9 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+/** File names of the picture formats the decoder reads (sharp's: no BMP). */
+export const PICTURE_FILE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
+
 /** ~50 megapixels: a 8660×5773 photo; larger inputs are refused before decoding. */
 export const DEFAULT_LIMIT_INPUT_PIXELS = 50_000_000;
 

@@ -4,8 +4,8 @@
  * weights, so cross-validation can treat them alike.
  */
 import { Emotion, EMOTIONS } from '../../functions/core/emotions';
-import { combine } from '../../functions/core/expression/ensemble';
-import { metricsOf } from '../../functions/core/eval/metrics';
+import { combineAll } from '../../functions/core/expression/ensemble';
+import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
 
 /** preds[model][i] = probabilities (EMOTIONS order) of image i. */
 export type Predictions = Record<string, Float32Array[]>;
@@ -18,15 +18,10 @@ export interface Combiner {
 }
 
 /** What we maximise: accuracy and macro recall count equally. */
-export function objective(preds: Predictions, labels: number[], weights: Weights): number {
-  const m = metricsOf(ensemblePredictions(preds, weights), labels);
-  return (m.accuracy + m.macroRecall) / 2;
-}
+export const objectiveOf = (m: ClassificationMetrics): number => (m.accuracy + m.macroRecall) / 2;
 
-export function ensemblePredictions(preds: Predictions, weights: Weights): Float32Array[] {
-  const models = Object.keys(preds);
-  const n = preds[models[0]].length;
-  return Array.from({ length: n }, (_, i) => combine(Object.fromEntries(models.map((m) => [m, preds[m][i]])), weights));
+export function objective(preds: Predictions, labels: number[], weights: Weights): number {
+  return objectiveOf(metricsOf(combineAll(preds, weights), labels));
 }
 
 const uniform = (models: string[], value = 1): Weights =>

@@ -3,7 +3,8 @@
  * not fitted on. Held-out predictions of all folds are pooled, then scored once.
  */
 import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
-import { Combiner, ensemblePredictions, Predictions } from './combiners';
+import { combineAll } from '../../functions/core/expression/ensemble';
+import { Combiner, Predictions } from './combiners';
 
 /** Deterministic stratified folds: within each class, images are dealt round-robin after a seeded shuffle. */
 export function stratifiedFolds(labels: number[], k: number, seed = 2013): number[] {
@@ -35,7 +36,7 @@ export function crossValidate(combiner: Combiner, preds: Predictions, labels: nu
     const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
     const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
     const weights = combiner.fit(pick(preds, train), train.map((i) => labels[i]));
-    ensemblePredictions(pick(preds, test), weights).forEach((p, j) => (heldOut[test[j]] = p));
+    combineAll(pick(preds, test), weights).forEach((p, j) => (heldOut[test[j]] = p));
   }
   return metricsOf(heldOut, labels);
 }

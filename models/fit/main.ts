@@ -15,14 +15,14 @@ import { EMOTIONS } from '../../functions/core/emotions';
 import { datasetSha256, listLabelledImages, withoutDuplicatesOf } from '../../functions/core/eval/dataset';
 import { chosen, decodeDataset, ModelPredictions, predictDataset } from '../../functions/core/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
-import { EnsembleConfig } from '../../functions/core/expression/ensemble';
+import { combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
 import { ExpressionModel } from '../../functions/core/expression/expressionModel';
 import { Manifest, readManifest } from '../../functions/core/manifest';
 import {
   Combiner,
   coordinateAscent,
-  ensemblePredictions,
   equalWeights,
+  objectiveOf,
   perClassAccuracy,
   Predictions,
   singleModel,
@@ -40,8 +40,6 @@ export interface CandidateResult {
   ensemble: boolean;
   crossValidated: ClassificationMetrics;
 }
-
-const objectiveOf = (m: ClassificationMetrics) => (m.accuracy + m.macroRecall) / 2;
 
 function summary(m: ClassificationMetrics) {
   return {
@@ -112,8 +110,11 @@ async function main(): Promise<void> {
     return { ...c, crossValidated };
   });
   const winner = results.filter((r) => r.ensemble).reduce((a, b) => (objectiveOf(b.crossValidated) > objectiveOf(a.crossValidated) ? b : a));
-  const weights = winner.combiner.fit(preds, labels);
-  const fittedOnAll = metricsOf(ensemblePredictions(preds, weights), labels);
+  // Rounded as stored, so the recorded fitted-data score is that of the weights we ship.
+  const weights = Object.fromEntries(
+    Object.entries(winner.combiner.fit(preds, labels)).map(([m, w]) => [m, Object.fromEntries(EMOTIONS.map((e) => [e, round(w[e])]))]),
+  ) as EnsembleConfig['weights'];
+  const fittedOnAll = metricsOf(combineAll(preds, weights), labels);
 
   const data = {
     name: basename(dataDir),
@@ -126,9 +127,7 @@ async function main(): Promise<void> {
     method: winner.combiner.name,
     methodDescription: winner.combiner.description,
     members: expressionModels.map((m) => ({ model: m.id, flip: flip[m.id] })),
-    weights: Object.fromEntries(
-      Object.entries(weights).map(([m, w]) => [m, Object.fromEntries(EMOTIONS.map((e) => [e, round(w[e])]))]),
-    ) as EnsembleConfig['weights'],
+    weights,
     framing: { margin: framing.margin, shiftUp: framing.shiftUp },
     framingMeasuredOn: { crops: framing.crops, detected: framing.detected },
     data,

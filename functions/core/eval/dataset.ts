@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { canonicalEmotion, Emotion, EMOTIONS } from '../emotions';
+import { PICTURE_FILE } from '../image';
 
 export interface LabelledImage {
   path: string;
@@ -15,8 +16,6 @@ export interface LabelledImage {
   label: Emotion;
   labelIndex: number;
 }
-
-const IMAGE_FILE = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
 
 export function listLabelledImages(dir: string): LabelledImage[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -32,7 +31,7 @@ export function listLabelledImages(dir: string): LabelledImage[] {
       throw new Error(`dataset folder "${folder}" is not an emotion; expected one of ${EMOTIONS.join(', ')}`);
     }
     for (const file of readdirSync(join(dir, folder)).sort()) {
-      if (!IMAGE_FILE.test(file)) continue;
+      if (!PICTURE_FILE.test(file)) continue;
       items.push({ path: join(dir, folder, file), name: `${folder}/${file}`, label, labelIndex: EMOTIONS.indexOf(label) });
     }
   }
@@ -61,7 +60,7 @@ function imageFilesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return imageFilesUnder(path);
-    return IMAGE_FILE.test(entry.name) ? [path] : [];
+    return PICTURE_FILE.test(entry.name) ? [path] : [];
   });
 }
 

@@ -51,6 +51,16 @@ export function combine(
   return total > 0 ? scores.map((s) => s / total) : scores.fill(1 / EMOTIONS.length);
 }
 
+/** {@link combine} for many images at once: perModel[model][i] are image i's probabilities. */
+export function combineAll(
+  perModel: Record<string, (Float32Array | number[])[]>,
+  weights: Record<string, Record<Emotion, number>>,
+): Float32Array[] {
+  const models = Object.keys(perModel);
+  const count = models.length ? perModel[models[0]].length : 0;
+  return Array.from({ length: count }, (_, i) => combine(Object.fromEntries(models.map((m) => [m, perModel[m][i]])), weights));
+}
+
 export function toEmotionScores(probabilities: Float32Array | number[]): EmotionScores {
   return Object.fromEntries(EMOTIONS.map((e, k) => [e, probabilities[k]])) as EmotionScores;
 }
