@@ -4,6 +4,7 @@ import { ImageError } from '../core/errors';
 import { analyzeCommand } from './analyzeCommand';
 import { evalCommand } from './evalCommand';
 import { evalFacesCommand } from './evalFacesCommand';
+import { makeCommand } from './makeCommand';
 import { USAGE, UsageError } from './usage';
 
 function numberOption(value: string | undefined, name: string): number | undefined {
@@ -25,9 +26,26 @@ export async function run(argv: string[]): Promise<number> {
       'min-score': { type: 'string' },
       'tile-above': { type: 'string' },
       'exclude-duplicates-of': { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      style: { type: 'string' },
+      top: { type: 'string' },
+      bottom: { type: 'string' },
+      lang: { type: 'string' },
+      format: { type: 'string' },
     },
   });
   switch (command) {
+    case 'make':
+      return makeCommand({
+        inputs: positionals,
+        out: values.out,
+        style: values.style,
+        top: values.top,
+        bottom: values.bottom,
+        lang: values.lang,
+        format: values.format,
+        json: values.json ?? false,
+      });
     case 'analyze':
       return analyzeCommand(positionals, values.json ?? false);
     case 'eval':

@@ -4,6 +4,11 @@ export class UsageError extends Error {}
 export const USAGE = `memegen — faces, expressions and memes
 
 Usage:
+  memegen make [<photo|dir>...] [-o <dir|file>] [--style classic|label|faces]
+               [--top T] [--bottom B] [--lang en|zh] [--format jpg|webp|png] [--json]
+      Make memes: faces and expressions found, a fitting caption written (or
+      yours, with --top/--bottom). With no photo, makes memes of the bundled
+      sample photos. Memes go to ./out (or -o) under the photo's name.
   memegen analyze <image|dir>... [--json]
       Find faces and read their expressions.
   memegen eval <dir of class folders> [--json] [--exclude-duplicates-of <dir>]

@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { ImageError } from './errors';
 
-/** Interleaved 8-bit RGB, rows top to bottom, already rotated per EXIF orientation. */
+/** Interleaved 8-bit RGB (or RGBA from decodeImageRgba), rows top to bottom, already rotated per EXIF orientation. */
 export interface RgbImage {
   width: number;
   height: number;
@@ -25,6 +25,8 @@ export interface DecodeOptions {
    * the 48–112 px the expression models see.
    */
   maxLongSide?: number;
+  /** Decode to exactly this size (after EXIF orientation) instead; for callers that planned a layout. */
+  size?: { width: number; height: number };
 }
 
 /** A decoded picture plus the size it has at full resolution (after EXIF orientation). */
@@ -48,9 +50,37 @@ function classify(err: Error, limit: number): ImageError {
 }
 
 export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  return decode(bytes, options, 3);
+}
+
+/**
+ * The same decode as decodeImage with 4 channels (RGBA, alpha opaque), the layout canvas
+ * takes without another copy.
+ */
+export async function decodeImageRgba(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  return decode(bytes, options, 4);
+}
+
+/** Size of the picture as displayed (after EXIF orientation), read from its header without decoding. */
+export async function pictureSize(bytes: Uint8Array, options: Pick<DecodeOptions, 'limitInputPixels'> = {}): Promise<{ width: number; height: number }> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
   if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
   try {
+    const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in header');
+    if (meta.width * meta.height > limit) throw new Error('Input image exceeds pixel limit');
+    const turned = (meta.orientation ?? 1) >= 5;
+    return turned ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+  } catch (err) {
+    throw classify(err as Error, limit);
+  }
+}
+
+async function decode(bytes: Uint8Array, options: DecodeOptions, channels: 3 | 4): Promise<DecodedImage> {
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
+  try {
+    // pages: 1 = the first frame of an animated GIF/WebP.
     const input = sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 });
     const meta = await input.metadata();
     // EXIF orientations 5-8 turn the picture a quarter, swapping its sides.
@@ -59,11 +89,18 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
     const fullHeight = (turned ? meta.width : meta.height) ?? 0;
     let pipeline = input.rotate(); // apply EXIF orientation so boxes refer to the picture as people see it
     const cap = options.maxLongSide ?? 0;
-    if (cap > 0 && Math.max(fullWidth, fullHeight) > cap) {
+    if (options.size) {
+      if (options.size.width !== fullWidth || options.size.height !== fullHeight) {
+        pipeline = pipeline.resize({ width: options.size.width, height: options.size.height, fit: 'fill' });
+      }
+    } else if (cap > 0 && Math.max(fullWidth, fullHeight) > cap) {
       pipeline = pipeline.resize({ width: cap, height: cap, fit: 'inside' });
     }
-    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels`);
+    // Transparent areas become white, as a viewer shows them, not whatever colour hides under alpha 0.
+    pipeline = pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb');
+    if (channels === 4) pipeline = pipeline.ensureAlpha(1);
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) throw new Error(`decoder returned ${info.channels} channels`);
     return {
       width: info.width,
       height: info.height,

@@ -1,0 +1,54 @@
+/** Paints a MemeLayout onto a canvas that already holds the photo. */
+import { SKRSContext2D } from '@napi-rs/canvas';
+import { fontShorthand } from './fonts';
+import { MemeLayout, TextBlock } from './layout';
+
+export function drawLayout(ctx: SKRSContext2D, layout: MemeLayout): void {
+  if (layout.band) {
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(layout.band.x, layout.band.y, layout.band.width, layout.band.height);
+  }
+  for (const block of layout.blocks) drawBlock(ctx, block);
+}
+
+function drawBlock(ctx: SKRSContext2D, block: TextBlock): void {
+  ctx.save();
+  ctx.font = fontShorthand(block.family, block.size);
+  ctx.textAlign = 'left';
+  // Skia's 'middle' baseline centres the em box, which sits capitals visibly high; put the
+  // alphabetic baseline half a cap height below each line's centre instead.
+  ctx.textBaseline = 'alphabetic';
+  const baseline = capHeight(ctx) / 2;
+  switch (block.look) {
+    case 'outlined':
+      // Stroke first, then fill over it: the outline stays outside the letters.
+      ctx.lineJoin = 'round';
+      ctx.miterLimit = 2;
+      ctx.lineWidth = block.strokeWidth;
+      ctx.strokeStyle = '#000000';
+      ctx.fillStyle = '#ffffff';
+      block.lines.forEach((line, i) => ctx.strokeText(line, block.origins[i]!.x, block.origins[i]!.y + baseline));
+      block.lines.forEach((line, i) => ctx.fillText(line, block.origins[i]!.x, block.origins[i]!.y + baseline));
+      break;
+    case 'plain':
+      ctx.fillStyle = '#000000';
+      block.lines.forEach((line, i) => ctx.fillText(line, block.origins[i]!.x, block.origins[i]!.y + baseline));
+      break;
+    case 'tag': {
+      const { x, y, width, height } = block.box;
+      ctx.fillStyle = 'rgba(17, 17, 17, 0.78)';
+      ctx.beginPath();
+      ctx.roundRect(x, y, width, height, height / 2);
+      ctx.fill();
+      ctx.fillStyle = '#ffffff';
+      ctx.fillText(block.lines[0]!, block.origins[0]!.x, block.origins[0]!.y + baseline);
+      break;
+    }
+  }
+  ctx.restore();
+}
+
+/** Height of a capital H in the context's current font, in pixels. */
+function capHeight(ctx: SKRSContext2D): number {
+  return ctx.measureText('H').actualBoundingBoxAscent;
+}
