@@ -80,6 +80,8 @@ const ACCENT_ROOM = 0.28;
 const CJK_LINE_HEIGHT = 1.3;
 const LABEL_LINE_HEIGHT = 1.28;
 const MAX_LINES = 3;
+/** A face-clear placement is taken without looking further when its text keeps this share of its usual size. */
+const COMFORTABLE = 0.6;
 const LABEL_MAX_LINES = 6;
 const TAG_LINE_HEIGHT = 1.5;
 
@@ -133,28 +135,40 @@ function classicBlocks(request: LayoutRequest, main: Box | undefined): TextBlock
   const place = (role: 'top' | 'bottom', band: Interval, anchor: 'start' | 'end'): TextBlock =>
     classicBlock(role, memeCase(caption[role]!), band, anchor, request.width, height, measure);
 
-  if (main) {
-    const gap = pad;
-    const above: Interval = { y0: pad, y1: Math.min(main.y - gap, pad + maxBlock) };
-    const below: Interval = { y0: Math.max(main.y + main.height + gap, height - pad - maxBlock), y1: height - pad };
-    const usable = (band: Interval): boolean => band.y1 - band.y0 > 0;
-    const plans: Interval[][] =
-      roles.length === 2
-        ? [[above, below], ...[above, below].map((band) => splitBand(band))]
-        : roles[0] === 'top'
-          ? [[above], [below]]
-          : [[below], [above]];
-    for (const plan of plans) {
-      if (!plan.every(usable)) continue;
-      const blocks = roles.map((role, i) => place(role, plan[i]!, role === 'top' ? 'start' : 'end'));
-      if (blocks.every((block) => !block.truncated)) return blocks;
-    }
-  }
-  return roles.map((role) =>
+  const defaults = roles.map((role) =>
     role === 'top'
       ? place(role, { y0: pad, y1: pad + maxBlock }, 'start')
       : place(role, { y0: height - pad - maxBlock, y1: height - pad }, 'end'),
   );
+  if (!main) return defaults;
+
+  const gap = pad;
+  const above: Interval = { y0: pad, y1: Math.min(main.y - gap, pad + maxBlock) };
+  const below: Interval = { y0: Math.max(main.y + main.height + gap, height - pad - maxBlock), y1: height - pad };
+  // Two blocks stacked in one band may use twice the height of one.
+  const aboveForTwo: Interval = { y0: pad, y1: Math.min(main.y - gap, pad + 2 * maxBlock) };
+  const belowForTwo: Interval = { y0: Math.max(main.y + main.height + gap, height - pad - 2 * maxBlock), y1: height - pad };
+  const usable = (band: Interval): boolean => band.y1 - band.y0 > 0;
+  const plans: Interval[][] =
+    roles.length === 2
+      ? [[above, below], splitBand(aboveForTwo), splitBand(belowForTwo)]
+      : roles[0] === 'top'
+        ? [[above], [below]]
+        : [[below], [above]];
+  // A clear plan must show the whole caption. Among those, take the first in reading order
+  // whose text is at least COMFORTABLE of its usual size (a sliver above a face would make it
+  // tiny), else the one that keeps the text largest.
+  let best: { blocks: TextBlock[]; ratio: number } | undefined;
+  for (const plan of plans) {
+    if (!plan.every(usable)) continue;
+    const blocks = roles.map((role, i) => place(role, plan[i]!, role === 'top' ? 'start' : 'end'));
+    if (blocks.some((block) => block.truncated)) continue;
+    const ratio = Math.min(...blocks.map((block, i) => block.size / defaults[i]!.size));
+    if (ratio >= COMFORTABLE) return blocks;
+    if (!best || ratio > best.ratio) best = { blocks, ratio };
+  }
+  // Covering the face is the last resort: only when no clear plan shows the whole caption.
+  return best?.blocks ?? defaults;
 }
 
 /** Two blocks sharing one band: the top half for the top text, the bottom half for the bottom text. */
@@ -242,7 +256,7 @@ function labelLayout(request: LayoutRequest, main: Box | undefined): MemeLayout 
     maxWidth: width - 2 * pad,
     maxHeight: Math.max(height * 0.6, 24),
     maxLines: LABEL_MAX_LINES,
-    maxSize: clamp(width * 0.06, 8, 72),
+    maxSize: clamp(width * 0.075, 8, 80),
     minSize: clamp(width * 0.035, 6, 28),
     lineHeight,
   };
