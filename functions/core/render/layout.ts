@@ -305,7 +305,7 @@ function tagBlocks(request: LayoutRequest, main: Box | undefined): TextBlock[] {
   const placed: TextBlock[] = [];
   for (const index of order) {
     const face = request.faces[index]!;
-    const size = clamp(face.box.width * 0.16, Math.max(8, width * 0.018), Math.max(8, width * 0.04));
+    const size = clamp(face.box.width * 0.2, Math.max(8, width * 0.022), Math.max(8, width * 0.045));
     const inset = size * 0.45;
     const textWidth = measure(face.tag, family, size);
     const tagWidth = Math.min(textWidth + 2 * inset, width - 2 * pad);
