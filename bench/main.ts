@@ -1,12 +1,14 @@
 /**
  * `npm run bench [-- --runs N] [--json]`: median and p90 `analyzeImage` time per
  * bundled photo, with onnxruntime on one thread and on its default thread count,
- * measured side by side in one process (after one warm-up call per photo).
+ * measured side by side in one process (after one warm-up call per photo); then
+ * `renderMeme` (classic style, JPEG) per photo, split into its stages.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Analyzer } from '../functions/core/analyze';
+import { Analysis, Analyzer } from '../functions/core/analyze';
+import { renderMeme, RenderTimings } from '../functions/core/render/renderMeme';
 
 const PHOTOS = join(__dirname, '..', 'test', 'photos');
 
@@ -44,8 +46,9 @@ async function main(): Promise<void> {
     }
     for (const name of Object.keys(configs)) results[photo][name] = { ...figure(times[name]), faces };
   }
+  const rendering = await benchRender(photos, configs['1 thread'], runs);
   if (values.json) {
-    console.log(JSON.stringify({ analyzeImageMs: results }, null, 2));
+    console.log(JSON.stringify({ analyzeImageMs: results, renderMemeMs: rendering }, null, 2));
     return;
   }
   console.log(`analyzeImage, ms (median / p90 of ${runs} runs)`);
@@ -54,6 +57,32 @@ async function main(): Promise<void> {
     const cells = Object.keys(configs).map((c) => `${r[c].median.toFixed(1)} / ${r[c].p90.toFixed(1)}`.padStart(20));
     console.log([photo.padEnd(30), String(r[Object.keys(configs)[0]].faces).padStart(5), ...cells].join(' '));
   }
+  console.log(`\nrenderMeme (classic, JPEG 88, ≤ 1600 px), ms (median / p90 of ${runs} runs)`);
+  const stages = ['total', 'render + encode', 'layoutMs', 'decodeMs', 'drawMs', 'encodeMs'] as const;
+  console.log(['photo'.padEnd(30), ...stages.map((s) => s.replace(/Ms$/, '').padStart(16))].join(' '));
+  for (const [photo, r] of Object.entries(rendering)) {
+    console.log([photo.padEnd(30), ...stages.map((s) => `${r[s].median.toFixed(1)} / ${r[s].p90.toFixed(1)}`.padStart(16))].join(' '));
+  }
+}
+
+/** renderMeme per photo with its stage timings; "render + encode" is everything but decoding. */
+async function benchRender(photos: string[], analyzer: Analyzer, runs: number): Promise<Record<string, Record<string, Figure>>> {
+  const results: Record<string, Record<string, Figure>> = {};
+  for (const photo of photos) {
+    const bytes = readFileSync(join(PHOTOS, photo));
+    const analysis: Analysis = await analyzer.analyze(bytes);
+    await renderMeme(bytes, analysis, { seed: photo }); // warm-up: fonts, caches
+    const samples: Record<string, number[]> = { total: [], 'render + encode': [], layoutMs: [], decodeMs: [], drawMs: [], encodeMs: [] };
+    for (let r = 0; r < runs; r++) {
+      const start = performance.now();
+      const { timings } = await renderMeme(bytes, analysis, { seed: photo });
+      samples.total!.push(performance.now() - start);
+      samples['render + encode']!.push(timings.layoutMs + timings.drawMs + timings.encodeMs);
+      for (const key of ['layoutMs', 'decodeMs', 'drawMs', 'encodeMs'] as (keyof RenderTimings)[]) samples[key]!.push(timings[key]);
+    }
+    results[photo] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, figure(v)]));
+  }
+  return results;
 }
 
 main().catch((err) => {

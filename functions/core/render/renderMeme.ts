@@ -52,6 +52,15 @@ export interface RenderedMeme {
   /** The caption as written on the meme (before upper-casing); empty for a tags-only `faces` meme. */
   caption: RenderedCaption;
   layout: MemeLayout;
+  /** Where the time went: planning the layout, decoding the photo, drawing, encoding. */
+  timings: RenderTimings;
+}
+
+export interface RenderTimings {
+  layoutMs: number;
+  decodeMs: number;
+  drawMs: number;
+  encodeMs: number;
 }
 
 /** Options a user got wrong: unknown style, language or format, out-of-range numbers. */
@@ -71,16 +80,22 @@ export async function renderMeme(imageBytes: Uint8Array, analysis: Analysis, opt
   // only the user's caption, or the no-face caption when there are no tags, is written.
   const caption: RenderedCaption =
     settings.style === 'faces' && chosen.source === 'library' && chosen.kind !== 'noFace' ? { source: 'library' } : chosen;
+  const started = performance.now();
   const { layout, photo } = planLayout(full, analysis, caption, settings);
+  const planned = performance.now();
   // Decoded once, straight to the size planned (JPEGs shrink while decoding).
   const pixels = await decodeImageRgba(imageBytes, { size: photo, limitInputPixels: options.limitInputPixels });
+  const decoded = performance.now();
   const canvas = createCanvas(layout.width, layout.height);
   const ctx = canvas.getContext('2d');
   const clamped = new Uint8ClampedArray(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length);
   ctx.putImageData(new ImageData(clamped, pixels.width, pixels.height), layout.photo.x, layout.photo.y);
   drawLayout(ctx, layout);
+  const drawn = performance.now();
   const bytes = await encode(canvas, settings);
+  const encoded = performance.now();
   return {
+    timings: { layoutMs: planned - started, decodeMs: decoded - planned, drawMs: drawn - decoded, encodeMs: encoded - drawn },
     bytes,
     contentType: CONTENT_TYPES[settings.format],
     width: layout.width,

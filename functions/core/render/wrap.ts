@@ -114,6 +114,9 @@ export function fitText(text: string, rules: FitRules, measure: MeasureText): Fi
   const paragraphs = text.split('\n').filter((paragraph) => paragraph.trim() !== '');
   const layoutAt = (size: number): string[] =>
     paragraphs.flatMap((paragraph) => balancedLines(paragraph, rules.maxWidth, (part) => measure(part, size)));
+  // Balancing never adds a line, so the size search can use the cheaper greedy wrap.
+  const greedyAt = (size: number): string[] =>
+    paragraphs.flatMap((paragraph) => wrapLines(paragraph, rules.maxWidth, (part) => measure(part, size)));
   const linesThatFit = (size: number): number =>
     Math.min(rules.maxLines, Math.floor(rules.maxHeight / (size * rules.lineHeight) + 1e-9));
   const minSize = Math.min(rules.minSize, rules.maxSize);
@@ -124,7 +127,7 @@ export function fitText(text: string, rules: FitRules, measure: MeasureText): Fi
   const mustSplitWords = !widestUnitFits(minSize);
   const fits = (size: number): boolean => {
     if (!mustSplitWords && !widestUnitFits(size)) return false;
-    const lines = layoutAt(size);
+    const lines = greedyAt(size);
     return lines.length <= linesThatFit(size) && lines.every((line) => measure(line, size) <= rules.maxWidth);
   };
   if (fits(minSize)) {
