@@ -1,6 +1,6 @@
 /** `memegen make`: memes of one photo, many photos or a folder, written to disk. */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { Analysis, Analyzer } from '../core/analyze';
 import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
 import { ImageError } from '../core/errors';
@@ -9,6 +9,7 @@ import { OutputFormat, renderMeme, RenderedCaption } from '../core/render/render
 import { expandInputs } from './analyzeCommand';
 import { Progress } from './progress';
 import { UsageError } from './usage';
+import { projectRoot } from '../core/projectFiles';
 
 export interface MakeArguments {
   inputs: string[];
@@ -110,13 +111,9 @@ function displayPath(path: string): string {
   return near === '' ? '.' : near.startsWith('..') ? path : near;
 }
 
-/** The photos shipped with memegen (test/photos), found from the compiled or the source tree. */
+/** The photos shipped with memegen (test/photos). */
 export function samplePhotosDir(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'test', 'photos');
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return resolve(candidate);
-    if (dirname(dir) === dir) throw new Error('the bundled sample photos (test/photos) are missing from this installation');
-  }
+  return join(projectRoot(), 'test', 'photos');
 }
 
 function parseStyle(value: string | undefined): MemeStyle {

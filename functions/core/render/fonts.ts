@@ -2,9 +2,9 @@
  * The fonts memegen draws with, all bundled: Cloud Functions images carry no fonts worth
  * using, and a meme must look the same on every machine. Registered once per process.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { GlobalFonts } from '@napi-rs/canvas';
+import { findUpwards } from '../projectFiles';
 
 /** Family names as registered (our own aliases, so a system font of the same name can't win). */
 export const FAMILY = {
@@ -58,11 +58,6 @@ export function fontShorthand(primary: string, sizePx: number): string {
   return `${sizePx.toFixed(2)}px ${families.map((family) => `"${family}"`).join(', ')}`;
 }
 
-/** functions/assets/fonts/<file>, found from the source tree or from the compiled dist/ tree. */
 function assetPath(file: string): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'functions', 'assets', 'fonts', file);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`bundled font ${file} not found above ${__dirname}`);
-  }
+  return findUpwards(join('functions', 'assets', 'fonts', file), `bundled font ${file}`);
 }

@@ -1,0 +1,35 @@
+/** The upload page's files (functions/cloud/page/), read once at start-up and served from memory. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { findUpwards } from '../core/projectFiles';
+import { dirname, extname, join } from 'node:path';
+
+export interface PageAsset {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export interface PageAssets {
+  /** The file at a URL path such as "/index.html", or undefined. */
+  get(path: string): PageAsset | undefined;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+export function loadPageAssets(dir: string = pageDir()): PageAssets {
+  const assets = new Map<string, PageAsset>();
+  for (const file of readdirSync(dir)) {
+    const type = TYPES[extname(file)];
+    if (type) assets.set(`/${file}`, { bytes: readFileSync(join(dir, file)), contentType: type });
+  }
+  return { get: (path) => assets.get(path) };
+}
+
+export function pageDir(): string {
+  return dirname(findUpwards(join('functions', 'cloud', 'page', 'index.html'), 'the upload page'));
+}

@@ -1,0 +1,102 @@
+/**
+ * `render`: a render request → the meme and the final status in the public bucket, then the
+ * original deleted from the inbox. Renders are deterministic per job (the job id seeds the
+ * caption), so a duplicate delivery rewrites identical bytes: still exactly one meme.
+ */
+import { renderMeme } from '../core/render/renderMeme';
+import { Config } from './config';
+import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
+import { failJob, PermanentFailure, permanentFailureOf, recordFailedAttempt } from './failures';
+import { Logger } from './log';
+import { BlobStore } from './ports';
+import { parseRenderRequest, RenderRequest } from './renderRequest';
+import { canMove, isFinished, memeObjectName, publicUrls, StatusDocument, StatusStore } from './status';
+
+/** Memes never change once written (same job → same bytes), so browsers and CDNs may keep them. */
+export const MEME_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+export interface RenderDependencies {
+  config: Config;
+  blobs: BlobStore;
+  log: Logger;
+  now?: () => Date;
+}
+
+export function createRenderHandler(deps: RenderDependencies): (event: IncomingEvent) => Promise<void> {
+  const { config, blobs } = deps;
+  const now = deps.now ?? (() => new Date());
+  const statuses = new StatusStore(blobs, config.publicBucket);
+
+  return async (event) => {
+    let job: RenderRequest;
+    try {
+      job = parseRenderRequest(pubSubMessage(event).data);
+    } catch (error) {
+      if (!(error instanceof MalformedEvent)) throw error;
+      deps.log.log('ERROR', `dropped a malformed render request: ${error.message}`, { eventId: event.id });
+      return;
+    }
+    const { id, source } = job;
+    const log = deps.log.with({ jobId: id, function: 'render', object: source.object, generation: source.generation });
+    const fresh = (): StatusDocument => ({
+      id,
+      state: 'rendering',
+      request: job.request,
+      ...publicUrls(config, id),
+      source,
+      timings: {},
+      createdAt: job.analyzedAt,
+      updatedAt: now().toISOString(),
+    });
+
+    try {
+      const started = now();
+      if (isFinished(await statuses.read(id))) {
+        log.log('INFO', 'duplicate delivery: this meme is already finished');
+        return;
+      }
+      const upload = await blobs.read(source.bucket, source.object);
+      if (!upload || upload.generation !== source.generation) {
+        if (isFinished(await statuses.read(id))) return; // a concurrent delivery finished and deleted it
+        throw new PermanentFailure('UPLOAD_MISSING', 'the uploaded file was no longer there to render (replaced or deleted)');
+      }
+      const meme = await renderMeme(upload.bytes, job.analysis, {
+        style: job.request.style,
+        lang: job.request.lang,
+        caption: job.request.caption,
+        seed: id,
+        format: config.memeFormat,
+        maxSide: config.memeMaxSide,
+        limitInputPixels: config.maxInputPixels,
+      });
+      await blobs.write(config.publicBucket, memeObjectName(id, config.memeFormat), meme.bytes, {
+        contentType: meme.contentType,
+        cacheControl: MEME_CACHE_CONTROL,
+      });
+      const finished = now();
+      const renderMs = finished.getTime() - started.getTime();
+      const waitMs = Math.max(0, started.getTime() - Date.parse(job.analyzedAt));
+      const written = await statuses.update(id, (current) => {
+        if (!canMove(current, 'done')) return undefined;
+        const base = current ?? fresh();
+        const totalMs = finished.getTime() - Date.parse(base.uploadedAt ?? base.createdAt);
+        return {
+          ...base,
+          state: 'done',
+          caption: meme.caption,
+          meme: { width: meme.width, height: meme.height, contentType: meme.contentType, bytes: meme.bytes.length },
+          timings: { ...base.timings, waitMs, renderMs, totalMs },
+          updatedAt: finished.toISOString(),
+        };
+      });
+      await blobs.delete(source.bucket, source.object, { ifGenerationMatch: source.generation });
+      log.log('INFO', written ? 'meme done' : 'meme rewritten by a duplicate delivery', { renderMs, waitMs, bytes: meme.bytes.length });
+    } catch (error) {
+      const failure = permanentFailureOf(error);
+      if (failure) return failJob({ id, statuses, blobs, log, source, fresh }, failure, now());
+      log.log('ERROR', 'rendering failed; Pub/Sub will deliver again', { error });
+      await recordFailedAttempt(statuses, id, 'render', config.maxDeliveryAttempts, now(), log);
+      throw error;
+    }
+  };
+}
