@@ -4,6 +4,7 @@ import { ImageError } from '../core/errors';
 import { analyzeCommand } from './analyzeCommand';
 import { evalCommand } from './evalCommand';
 import { evalFacesCommand } from './evalFacesCommand';
+import { jobIdCommand } from './jobIdCommand';
 import { makeCommand } from './makeCommand';
 import { USAGE, UsageError } from './usage';
 
@@ -32,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
       bottom: { type: 'string' },
       lang: { type: 'string' },
       format: { type: 'string' },
+      'public-base-url': { type: 'string' },
     },
   });
   switch (command) {
@@ -46,6 +48,8 @@ export async function run(argv: string[]): Promise<number> {
         format: values.format,
         json: values.json ?? false,
       });
+    case 'job-id':
+      return jobIdCommand(positionals, values['public-base-url'], values.json ?? false);
     case 'analyze':
       return analyzeCommand(positionals, values.json ?? false);
     case 'eval':

@@ -9,6 +9,10 @@ Usage:
       Make memes: faces and expressions found, a fitting caption written (or
       yours, with --top/--bottom). With no photo, makes memes of the bundled
       sample photos. Memes go to ./out (or -o) under the photo's name.
+  memegen job-id gs://BUCKET/OBJECT#GENERATION... [--public-base-url URL] [--json]
+      The job id (and status URL) of a photo copied into the inbox bucket with
+      gsutil; \`gsutil ls -a gs://BUCKET/OBJECT\` prints the generation.
+      The base URL defaults to $PUBLIC_BASE_URL.
   memegen analyze <image|dir>... [--json]
       Find faces and read their expressions.
   memegen eval <dir of class folders> [--json] [--exclude-duplicates-of <dir>]
