@@ -38,6 +38,15 @@ export interface AnalyzerOptions extends DecodeOptions {
   ensemble?: EnsembleConfig;
 }
 
+/** Milliseconds per stage of one analysis. classifyMs is per ensemble member (crop + inference, all faces). */
+export interface AnalysisTimings {
+  decodeMs: number;
+  detectMs: number;
+  classifyMs: Record<string, number>;
+  combineMs: number;
+  totalMs: number;
+}
+
 export const DEFAULT_MAX_FACES = 20;
 /** Pictures are analysed at most this long a side; results are reported at full size. */
 export const DEFAULT_ANALYSIS_LONG_SIDE = 2048;
@@ -87,16 +96,29 @@ export class Analyzer {
   }
 
   async analyze(bytes: Uint8Array): Promise<Analysis> {
+    return (await this.analyzeTimed(bytes)).analysis;
+  }
+
+  /** analyze, reporting where the time went (for benchmarks and status documents). */
+  async analyzeTimed(bytes: Uint8Array): Promise<{ analysis: Analysis; timings: AnalysisTimings }> {
+    const started = performance.now();
     const image = await decodeImage(bytes, { maxLongSide: DEFAULT_ANALYSIS_LONG_SIDE, ...this.options });
-    const analysis = await this.analyzeDecoded(image);
-    return scaleAnalysis(analysis, image.fullWidth, image.fullHeight);
+    const timings: AnalysisTimings = { decodeMs: performance.now() - started, detectMs: 0, classifyMs: {}, combineMs: 0, totalMs: 0 };
+    const analysis = await this.analyzeDecoded(image, timings);
+    timings.totalMs = performance.now() - started;
+    return { analysis: scaleAnalysis(analysis, image.fullWidth, image.fullHeight), timings };
   }
 
   /** Analysis in the decoded raster's own pixels. */
-  async analyzeDecoded(image: RgbImage): Promise<Analysis> {
+  async analyzeDecoded(image: RgbImage, timings?: AnalysisTimings): Promise<Analysis> {
+    const detectStart = performance.now();
     const detected = await this.detector.detect(image);
+    if (timings) timings.detectMs = performance.now() - detectStart;
     const faces = this.largest(detected, this.options.maxFaces ?? DEFAULT_MAX_FACES);
-    const probabilities = await this.classify(faces.map((f) => ({ image, frame: faceFrame(f.box, f.keypoints, this.ensemble.framing) })));
+    const probabilities = await this.classify(
+      faces.map((f) => ({ image, frame: faceFrame(f.box, f.keypoints, this.ensemble.framing) })),
+      timings,
+    );
     return {
       width: image.width,
       height: image.height,
@@ -110,13 +132,22 @@ export class Analyzer {
     };
   }
 
-  /** Ensemble probabilities (EMOTIONS order) for ready-made frames, all faces in one batch per model. */
-  async classify(inputs: FrameInput[]): Promise<Float32Array[]> {
+  /**
+   * Ensemble probabilities (EMOTIONS order) for ready-made frames, all faces in one batch per
+   * model. Members run one after another: each session already uses the threads it is given.
+   */
+  async classify(inputs: FrameInput[], timings?: AnalysisTimings): Promise<Float32Array[]> {
     if (inputs.length === 0) return [];
-    const perModel = await Promise.all(
-      this.members.map((m) => (m.flip ? m.model.predictWithFlip(inputs) : m.model.predict(inputs))),
-    );
-    return combineAll(Object.fromEntries(this.members.map((m, j) => [m.model.id, perModel[j]])), this.ensemble.weights);
+    const perModel: Record<string, Float32Array[]> = {};
+    for (const m of this.members) {
+      const start = performance.now();
+      perModel[m.model.id] = await (m.flip ? m.model.predictWithFlip(inputs) : m.model.predict(inputs));
+      if (timings) timings.classifyMs[m.model.id] = performance.now() - start;
+    }
+    const combineStart = performance.now();
+    const combined = combineAll(perModel, this.ensemble.weights);
+    if (timings) timings.combineMs = performance.now() - combineStart;
+    return combined;
   }
 
   private largest(faces: DetectedFace[], max: number): DetectedFace[] {

@@ -8,7 +8,7 @@ import { RgbImage } from '../image';
 import { ModelEntry } from '../manifest';
 import { loadSession, SessionOptions } from '../sessions';
 import { inputSize, writeInput } from '../tensor';
-import { FaceFrame, warpFrame } from './crop';
+import { FaceFrame, mirrored, warpFrame } from './crop';
 
 export interface FrameInput {
   image: RgbImage;
@@ -42,27 +42,30 @@ export class ExpressionModel {
 
   /** Probabilities per input (EMOTIONS order); `flip` mirrors every crop first. */
   predict(inputs: FrameInput[], flip = false): Promise<Float32Array[]> {
-    return this.run(inputs.map((input) => ({ ...input, flip })));
+    const size = this.entry.preprocessing.width;
+    return this.run(inputs.map((input) => warpFrame(input.image, input.frame, size, flip)));
   }
 
   /** Mean of the plain and mirrored predictions (test-time augmentation), in one batch. */
   async predictWithFlip(inputs: FrameInput[]): Promise<Float32Array[]> {
-    const both = await this.run([...inputs.map((i) => ({ ...i, flip: false })), ...inputs.map((i) => ({ ...i, flip: true }))]);
+    const size = this.entry.preprocessing.width;
+    const crops = inputs.map((input) => warpFrame(input.image, input.frame, size));
+    const both = await this.run([...crops, ...crops.map((crop) => mirrored(crop, size))]);
     return inputs.map((_, i) => both[i].map((v, k) => (v + both[inputs.length + i][k]) / 2));
   }
 
-  private async run(inputs: (FrameInput & { flip: boolean })[]): Promise<Float32Array[]> {
-    if (inputs.length === 0) return [];
+  private async run(crops: Uint8Array[]): Promise<Float32Array[]> {
+    if (crops.length === 0) return [];
     const pre = this.entry.preprocessing;
     const per = inputSize(pre);
-    const batch = new Float32Array(per * inputs.length);
-    inputs.forEach((input, i) => writeInput(warpFrame(input.image, input.frame, pre.width, input.flip), pre, batch, i * per));
+    const batch = new Float32Array(per * crops.length);
+    crops.forEach((crop, i) => writeInput(crop, pre, batch, i * per));
     const channels = pre.color === 'gray' ? 1 : 3;
     const feeds = {
-      [this.entry.input.name]: new ort.Tensor('float32', batch, [inputs.length, channels, pre.height, pre.width]),
+      [this.entry.input.name]: new ort.Tensor('float32', batch, [crops.length, channels, pre.height, pre.width]),
     };
     const output = (await this.session.run(feeds))[this.entry.outputs[0].name].data as Float32Array;
     const classes = this.outputIndex.length;
-    return inputs.map((_, i) => Float32Array.from(this.outputIndex, (j) => output[i * classes + j]));
+    return crops.map((_, i) => Float32Array.from(this.outputIndex, (j) => output[i * classes + j]));
   }
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
 import sharp from 'sharp';
-import { Analysis, analyzeImage } from '../analyze';
+import { Analysis, analyzeImage, Analyzer } from '../analyze';
 import { chooseCaption, CaptionKind } from '../captions/choose';
 import { expressionTag } from '../captions/labels';
 import { CaptionPair, isLanguage, Language, LANGUAGES } from '../captions/library';
@@ -109,12 +109,14 @@ export async function renderMeme(imageBytes: Uint8Array, analysis: Analysis, opt
 
 export interface MakeMemeOptions extends RenderOptions {
   analysis?: Analysis;
+  /** The analyzer to use (default: the shared one with default options). */
+  analyzer?: Analyzer;
 }
 
 /** analyzeImage + renderMeme; the analysis is returned too, for status documents and --json. */
 export async function makeMeme(imageBytes: Uint8Array, options: MakeMemeOptions = {}): Promise<RenderedMeme & { analysis: Analysis }> {
   checkOptions(options); // fail on a bad option before spending time on the models
-  const analysis = options.analysis ?? (await analyzeImage(imageBytes));
+  const analysis = options.analysis ?? (options.analyzer ? await options.analyzer.analyze(imageBytes) : await analyzeImage(imageBytes));
   return { ...(await renderMeme(imageBytes, analysis, options)), analysis };
 }
 
