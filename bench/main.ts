@@ -1,91 +1,135 @@
 /**
- * `npm run bench [-- --runs N] [--json]`: median and p90 `analyzeImage` time per
- * bundled photo, with onnxruntime on one thread and on its default thread count,
- * measured side by side in one process (after one warm-up call per photo); then
- * `renderMeme` (classic style, JPEG) per photo, split into its stages.
+ * `npm run bench -- [--runs N] [--uploads N] [--concurrency N] [--json] [--chart]`
+ *
+ * Every figure memegen publishes, measured in one run on this machine (medians, p90 and
+ * run counts; ratios from the same run): per-stage times, a side-by-side baseline, cold
+ * starts, peak memory, and upload → meme latency and throughput through the local stack.
+ * `--chart` also redraws docs/bench/bench.png. Schema of --json: see the README, "Speed".
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Analysis, Analyzer } from '../functions/core/analyze';
-import { renderMeme, RenderTimings } from '../functions/core/render/renderMeme';
+import { benchBaseline } from './baseline';
+import { drawChart } from './chart';
+import { benchColdStarts } from './coldStart';
+import { benchMemory } from './memory';
+import { benchPhotos } from './photos';
+import { benchPipeline } from './pipeline';
+import { benchStages, PhotoStages } from './stages';
+import { round } from './stats';
 
-const PHOTOS = join(__dirname, '..', 'test', 'photos');
-
-interface Figure {
-  median: number;
-  p90: number;
-  runs: number;
-}
-
-function figure(times: number[]): Figure {
-  const sorted = [...times].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median: Math.round(at(0.5) * 100) / 100, p90: Math.round(at(0.9) * 100) / 100, runs: times.length };
-}
+/** The photo the budgets are stated for: 1920×1280, three faces. */
+const BUDGET_PHOTO = 'faceapi_sample1.jpg';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } } });
-  const runs = Number(values.runs);
-  const photos = readdirSync(PHOTOS).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-  const configs = { '1 thread': await Analyzer.create({ session: { intraOpNumThreads: 1 } }), 'default threads': await Analyzer.create() };
-  const results: Record<string, Record<string, Figure & { faces: number }>> = {};
-  for (const photo of photos) {
-    const bytes = readFileSync(join(PHOTOS, photo));
-    results[photo] = {};
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(configs).map((c) => [c, []]));
-    let faces = 0;
-    for (const analyzer of Object.values(configs)) faces = (await analyzer.analyze(bytes)).faces.length; // warm-up
-    // Interleave the configurations so machine noise hits both alike.
-    for (let r = 0; r < runs; r++) {
-      for (const [name, analyzer] of Object.entries(configs)) {
-        const start = performance.now();
-        await analyzer.analyze(bytes);
-        times[name].push(performance.now() - start);
-      }
-    }
-    for (const name of Object.keys(configs)) results[photo][name] = { ...figure(times[name]), faces };
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' },
+      'baseline-runs': { type: 'string', default: '3' },
+      'cold-starts': { type: 'string', default: '5' },
+      uploads: { type: 'string', default: '500' },
+      concurrency: { type: 'string', default: '20' },
+      json: { type: 'boolean', default: false },
+      chart: { type: 'boolean', default: false },
+    },
+  });
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+  const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+  const started = performance.now();
+  const photos = await benchPhotos();
+
+  progress(`stages, ${values.runs} runs per photo and thread setting`);
+  const stages = await benchStages(photos, Number(values.runs));
+  progress(`baseline, ${values['baseline-runs']} runs per photo`);
+  const baseline = await benchBaseline(photos, Number(values['baseline-runs']));
+  progress('cold starts');
+  const coldStartMs = await benchColdStarts(Number(values['cold-starts']));
+  progress('memory');
+  const memory = await benchMemory(photos);
+  progress(`local stack, ${values.uploads} uploads at concurrency ${values.concurrency}`);
+  const pipeline = await benchPipeline(Number(values.uploads), Number(values.concurrency), 'emulator');
+
+  const memegen = (photo: string): PhotoStages => stages.find((s) => s.photo === photo)!;
+  const comparison = baseline.results.map((b) => {
+    const ours = memegen(b.photo);
+    const analyze = ours.stages['1 thread'].analyzeImage!.median;
+    return { photo: b.photo, baselineMs: b.detectAndClassify, memegenAnalyzeMs: analyze, ratio: round(b.detectAndClassify.median / analyze, 1), baselineFaces: b.faces, memegenFaces: ours.faces, sameFaceCount: b.faces === ours.faces };
+  });
+  const budgetPhoto = memegen(BUDGET_PHOTO).stages['1 thread'];
+  const budgets = [
+    { name: `analyzeImage, ${BUDGET_PHOTO} (1920×1280), 1 thread, median ms`, budget: 15, measured: budgetPhoto.analyzeImage!.median, lowerIsBetter: true },
+    { name: `speed-up over ${'face-api + tfjs WASM'} on the same photo, ×`, budget: 8, measured: comparison.find((c) => c.photo === BUDGET_PHOTO)!.ratio, lowerIsBetter: false },
+    { name: 'render + encode, same photo, median ms', budget: 40, measured: budgetPhoto['render + encode']!.median, lowerIsBetter: true },
+    { name: 'cold start to first meme (CLI process), median ms', budget: 800, measured: coldStartMs.cli.median, lowerIsBetter: true },
+    { name: 'peak RSS making all memes, MB', budget: 300, measured: memory.peakRssMb, lowerIsBetter: true },
+    { name: 'local stack upload → meme p50, ms', budget: 250, measured: pipeline.pipelineLatencyMs.p50, lowerIsBetter: true },
+  ].map((b) => ({ ...b, met: b.lowerIsBetter ? b.measured <= b.budget : b.measured >= b.budget }));
+
+  const report = {
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    stagesMs: stages,
+    baseline: { describe: baseline.describe, comparison },
+    coldStartMs,
+    memory,
+    pipeline,
+    budgets,
+    benchSeconds: round((performance.now() - started) / 1000, 0),
+  };
+  if (values.chart) {
+    const dir = join(__dirname, '..', 'docs', 'bench');
+    mkdirSync(dir, { recursive: true });
+    const chosen = stages.filter((s) => [BUDGET_PHOTO, 'synthetic-12mp.jpg', 'matplotlib_grace_hopper.jpg', 'faceapi_sample4.jpg'].includes(s.photo));
+    drawChart(chosen, baseline.results, join(dir, 'bench.png'), 'face-api + tfjs WASM');
+    progress(`chart written to ${join('docs', 'bench', 'bench.png')}`);
   }
-  const rendering = await benchRender(photos, configs['1 thread'], runs);
   if (values.json) {
-    console.log(JSON.stringify({ analyzeImageMs: results, renderMemeMs: rendering }, null, 2));
+    console.log(JSON.stringify(report, null, 2));
     return;
   }
-  console.log(`analyzeImage, ms (median / p90 of ${runs} runs)`);
-  console.log(['photo'.padEnd(30), 'faces', ...Object.keys(configs).map((c) => c.padStart(20))].join(' '));
-  for (const [photo, r] of Object.entries(results)) {
-    const cells = Object.keys(configs).map((c) => `${r[c].median.toFixed(1)} / ${r[c].p90.toFixed(1)}`.padStart(20));
-    console.log([photo.padEnd(30), String(r[Object.keys(configs)[0]].faces).padStart(5), ...cells].join(' '));
-  }
-  console.log(`\nrenderMeme (classic, JPEG 88, ≤ 1600 px), ms (median / p90 of ${runs} runs)`);
-  const stages = ['total', 'render + encode', 'layoutMs', 'decodeMs', 'drawMs', 'encodeMs'] as const;
-  console.log(['photo'.padEnd(30), ...stages.map((s) => s.replace(/Ms$/, '').padStart(16))].join(' '));
-  for (const [photo, r] of Object.entries(rendering)) {
-    console.log([photo.padEnd(30), ...stages.map((s) => `${r[s].median.toFixed(1)} / ${r[s].p90.toFixed(1)}`.padStart(16))].join(' '));
-  }
+  printReport(report);
 }
 
-/** renderMeme per photo with its stage timings; "render + encode" is everything but decoding. */
-async function benchRender(photos: string[], analyzer: Analyzer, runs: number): Promise<Record<string, Record<string, Figure>>> {
-  const results: Record<string, Record<string, Figure>> = {};
-  for (const photo of photos) {
-    const bytes = readFileSync(join(PHOTOS, photo));
-    const analysis: Analysis = await analyzer.analyze(bytes);
-    await renderMeme(bytes, analysis, { seed: photo }); // warm-up: fonts, caches
-    const samples: Record<string, number[]> = { total: [], 'render + encode': [], layoutMs: [], decodeMs: [], drawMs: [], encodeMs: [] };
-    for (let r = 0; r < runs; r++) {
-      const start = performance.now();
-      const { timings } = await renderMeme(bytes, analysis, { seed: photo });
-      samples.total!.push(performance.now() - start);
-      samples['render + encode']!.push(timings.layoutMs + timings.drawMs + timings.encodeMs);
-      for (const key of ['layoutMs', 'decodeMs', 'drawMs', 'encodeMs'] as (keyof RenderTimings)[]) samples[key]!.push(timings[key]);
+function printReport(report: {
+  machine: { cpus: number; cpu: string; node: string };
+  stagesMs: PhotoStages[];
+  baseline: { describe: string; comparison: { photo: string; baselineMs: { median: number }; memegenAnalyzeMs: number; ratio: number; baselineFaces: number; memegenFaces: number }[] };
+  coldStartMs: Awaited<ReturnType<typeof benchColdStarts>>;
+  memory: { peakRssMb: number };
+  pipeline: Awaited<ReturnType<typeof benchPipeline>>;
+  budgets: { name: string; budget: number; measured: number; met: boolean }[];
+  benchSeconds: number;
+}): void {
+  const { machine } = report;
+  console.log(`memegen benchmark — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}; medians (ms) unless noted\n`);
+  const columns = ['decode', 'detect', 'classify (all models)', 'classify per face', 'analyzeImage', 'render + encode', 'makeMeme'];
+  for (const config of ['1 thread', 'default threads'] as const) {
+    console.log(`Stages, onnxruntime ${config}`);
+    console.log(['photo'.padEnd(30), 'faces'.padStart(5), ...columns.map((c) => c.replace('classify (all models)', 'classify').padStart(13))].join(' '));
+    for (const s of report.stagesMs) {
+      const cells = columns.map((c) => (s.stages[config][c]?.median ?? NaN).toFixed(1).padStart(13));
+      console.log([s.photo.padEnd(30), String(s.faces).padStart(5), ...cells].join(' '));
     }
-    results[photo] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, figure(v)]));
+    console.log();
   }
-  return results;
+  console.log(`Side by side: ${report.baseline.describe}`);
+  console.log(['photo'.padEnd(30), 'face-api'.padStart(10), 'memegen'.padStart(10), 'ratio'.padStart(7), 'faces (them/us)'.padStart(16)].join(' '));
+  for (const c of report.baseline.comparison) {
+    console.log([c.photo.padEnd(30), c.baselineMs.median.toFixed(0).padStart(10), c.memegenAnalyzeMs.toFixed(1).padStart(10), `${c.ratio}×`.padStart(7), `${c.baselineFaces}/${c.memegenFaces}`.padStart(16)].join(' '));
+  }
+  const cold = report.coldStartMs;
+  console.log(`\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`);
+  console.log(cold.analyzeFunction ? `            analyze under the functions framework, launch to first event handled ${cold.analyzeFunction.median.toFixed(0)} ms (p90 ${cold.analyzeFunction.p90.toFixed(0)}, ${cold.analyzeFunction.runs} processes)` : `            analyze function: skipped (${cold.analyzeFunctionSkipped})`);
+  console.log(`Memory: peak RSS ${report.memory.peakRssMb} MB making every meme in one process`);
+  const p = report.pipeline;
+  console.log(`Local stack: ${p.uploads} uploads at concurrency ${p.concurrency}: ${p.done} done, ${p.failed} failed, ${p.lostOrDuplicated} lost or duplicated, ${p.memesPerSecond} memes/s`);
+  console.log(`             upload → meme p50 ${p.pipelineLatencyMs.p50} / p90 ${p.pipelineLatencyMs.p90} / p99 ${p.pipelineLatencyMs.p99} ms (client-observed p50 ${p.clientLatencyMs.p50})`);
+  console.log('\nBudgets');
+  for (const b of report.budgets) console.log(`  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.measured} (budget ${b.budget})`);
+  console.log(`\n(${report.benchSeconds} s)`);
 }
 
-main().catch((err) => {
-  console.error(err);
+main().catch((error: unknown) => {
+  console.error(error);
   process.exit(1);
 });

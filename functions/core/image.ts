@@ -4,6 +4,10 @@
 import sharp from 'sharp';
 import { ImageError } from './errors';
 
+// libvips keeps up to 50 MB of recent operations for reuse; every photo here is decoded
+// once, so the cache only adds to peak memory (measured by `npm run bench`).
+sharp.cache(false);
+
 /** Interleaved 8-bit RGB (or RGBA from decodeImageRgba), rows top to bottom, already rotated per EXIF orientation. */
 export interface RgbImage {
   width: number;

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { badRequest, bucketNotFound, notFound, StorageError } from './errors';
-import { syncFile, readJsonIfExists, removeQuietly, writeFileAtomic } from './files';
+import { readJsonIfExists, removeQuietly, writeFileAtomic } from './files';
 import { nextGeneration, observeGeneration } from './generation';
 import type { ContentDigest } from './hashing';
 import { Layout } from './layout';
@@ -181,8 +181,6 @@ export class FileStore {
     try {
       checkObjectName(name);
       const bucketRecord = await this.getBucket(bucket);
-      // The bytes must be on disk before the sidecar that makes them visible.
-      await syncFile(request.tempFile);
       const { record, previous } = await this.locks.run(`object:${bucket}/${name}`, async () => {
         const previous = await this.findObject(bucket, name);
         checkPreconditions(previous, request.preconditions);
