@@ -1,0 +1,292 @@
+/**
+ * Builds the source zip that Terraform uploads for the three Cloud Functions
+ * (`npm run package:functions`, default output infra/build/functions-source.zip).
+ *
+ * What the Cloud Functions Node.js buildpack does with it: `npm ci` (honouring
+ * package-lock.json and .npmrc), then the `gcp-build` script if there is one, else the
+ * `build` script; with no build step it installs with NODE_ENV=production, i.e. without
+ * devDependencies. So the zip carries:
+ *
+ *   - dist/, compiled here from the zip's own copy of the sources (tsc -p tsconfig.build.json),
+ *     so its source maps point at functions/ inside the zip;
+ *   - a deploy-time package.json: the project's, with every script replaced by an empty
+ *     `gcp-build`. No build runs in the cloud, `prepare` (= tsc) is not run by `npm ci`, and
+ *     the devDependencies (TensorFlow.js, the model packages, Playwright: ~550 MB) are never
+ *     downloaded. dependencies and devDependencies are kept as they are, so package-lock.json
+ *     stays in sync with it and `npm ci` accepts it. (The other way, stripping the
+ *     devDependencies but typescript and letting the buildpack compile, would need a
+ *     rewritten lock file and a slower build for the same result.)
+ *   - package-lock.json and .npmrc: .npmrc sets onnxruntime-node-install=skip; without it
+ *     onnxruntime-node's install script downloads the CUDA execution provider;
+ *   - what the code reads at run time beside itself: functions/** (fonts, the upload page,
+ *     the caption library; the TypeScript sources too, for reading and source maps), the
+ *     model manifests models/*.json and the ONNX models the runtime uses (those models.json
+ *     marks shipped, plus any that ensemble.json or detector.json names), each checked
+ *     against models.json's sha256; bin/ and the tsconfig files.
+ *
+ * Not test/, docs/, bench/, node_modules, dist/ of the working tree or .cache. The zip is
+ * written here (no `zip` binary needed) with fixed timestamps and sorted entries, so the
+ * same tree always gives the same bytes, and the same md5: Terraform names the uploaded
+ * object after that md5, so a changed build redeploys and an unchanged one does not.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+
+export const DEFAULT_OUT = join('infra', 'build', 'functions-source.zip');
+
+/** Files the buildpack needs at the root of the zip. */
+const ROOT_FILES = ['package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json'];
+/** Folders shipped whole (less JUNK). */
+const TREES = ['functions', 'bin'];
+const JUNK = /(^|\/)(\.DS_Store|Thumbs\.db|[^/]*\.log|\.tsbuildinfo|node_modules(\/.*)?)$/;
+
+export interface PackageOptions {
+  /** The project root (default: the folder above infra/). */
+  root?: string;
+  /** Where to write the zip (default infra/build/functions-source.zip under root). */
+  out?: string;
+  log?: (line: string) => void;
+}
+
+export interface PackageResult {
+  out: string;
+  bytes: number;
+  md5: string;
+  files: string[];
+}
+
+export function packageFunctions(options: PackageOptions = {}): PackageResult {
+  const root = resolve(options.root ?? join(__dirname, '..'));
+  const out = resolve(root, options.out ?? DEFAULT_OUT);
+  const log = options.log ?? (() => undefined);
+  const stage = mkdtempSync(join(tmpdir(), 'memegen-functions-'));
+  try {
+    const sources = sourceFiles(root);
+    for (const file of sources) {
+      mkdirSync(dirname(join(stage, file)), { recursive: true });
+      copyFileSync(join(root, file), join(stage, file));
+      chmodSync(join(stage, file), statSync(join(root, file)).mode & 0o777);
+    }
+    writeFileSync(join(stage, 'package.json'), deployPackageJson(readFileSync(join(root, 'package.json'), 'utf8')));
+    log(`compiling ${sources.filter((f) => f.endsWith('.ts')).length} TypeScript files into dist/`);
+    compile(root, stage);
+    const files = listFiles(stage).filter((file) => !JUNK.test(file));
+    const zip = writeZip(files.map((name) => ({ name, data: readFileSync(join(stage, name)), mode: statSync(join(stage, name)).mode & 0o777 })));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, zip);
+    return { out, bytes: zip.length, md5: createHash('md5').update(zip).digest('hex'), files };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Every file of the project that goes into the zip before compiling, sorted. */
+export function sourceFiles(root: string): string[] {
+  const files = new Set<string>();
+  for (const file of ROOT_FILES) {
+    if (!existsSync(join(root, file))) throw new Error(`${file} is missing: the buildpack needs it`);
+    files.add(file);
+  }
+  for (const tree of TREES) for (const file of listFiles(join(root, tree))) if (!JUNK.test(file)) files.add(`${tree}/${file}`);
+  for (const file of readdirSync(join(root, 'models'))) if (file.endsWith('.json')) files.add(`models/${file}`);
+  for (const file of shippedModels(root)) files.add(`models/${file}`);
+  return [...files].sort();
+}
+
+interface ManifestEntry {
+  id: string;
+  file: string;
+  shipped?: boolean;
+  sha256?: string;
+}
+
+/** The ONNX files the runtime loads: marked shipped in models.json, or named by ensemble.json / detector.json. */
+export function shippedModels(root: string): string[] {
+  const dir = join(root, 'models');
+  const manifest = JSON.parse(readFileSync(join(dir, 'models.json'), 'utf8')) as { models: ManifestEntry[] };
+  const ids = new Set(manifest.models.filter((m) => m.shipped).map((m) => m.id));
+  const ensemble = JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as { members: { model: string }[] };
+  for (const member of ensemble.members) ids.add(member.model);
+  const detector = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8')) as { options: { model: string } };
+  ids.add(detector.options.model);
+  const files: string[] = [];
+  for (const id of [...ids].sort()) {
+    const entry = manifest.models.find((m) => m.id === id);
+    if (!entry) throw new Error(`model "${id}" is used but models/models.json does not list it`);
+    const path = join(dir, entry.file);
+    if (!existsSync(path)) throw new Error(`models/${entry.file} (model "${id}") is missing: run npm run models:export`);
+    const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+    if (entry.sha256 && entry.sha256 !== sha256) throw new Error(`models/${entry.file} does not match models.json's sha256 (${sha256} ≠ ${entry.sha256})`);
+    files.push(entry.file);
+  }
+  return files;
+}
+
+/** The package.json that is deployed: no scripts but an empty gcp-build (see the header). */
+export function deployPackageJson(source: string): string {
+  const pkg = JSON.parse(source) as Record<string, unknown>;
+  const deployed = {
+    ...pkg,
+    scripts: { 'gcp-build': '' },
+    '//': 'Written by infra/package-functions.ts: dist/ is prebuilt, so the buildpack runs no build and installs only dependencies.',
+  };
+  return `${JSON.stringify(deployed, null, 2)}\n`;
+}
+
+function compile(root: string, stage: string): void {
+  // The staged tree compiles against the project's node_modules (types), through a link.
+  symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
+  try {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', join(stage, 'tsconfig.build.json')], { cwd: stage, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`tsc failed:\n${result.stdout}${result.stderr}`);
+  } finally {
+    rmSync(join(stage, 'node_modules'));
+  }
+  if (!existsSync(join(stage, 'dist', 'functions', 'index.js'))) throw new Error('tsc did not write dist/functions/index.js (package.json "main")');
+}
+
+/** Files under dir, relative, with forward slashes, sorted; symbolic links are not followed. */
+function listFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (current: string): void => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) found.push(relative(dir, path).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
+
+// ---------------------------------------------------------------------------------------
+// A minimal, deterministic ZIP writer and reader (no zip64: the archive stays far below 4 GB).
+
+export interface ZipEntry {
+  name: string;
+  data: Buffer;
+  /** Unix permission bits (default 0644). */
+  mode?: number;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** 1980-01-01 00:00, the earliest DOS timestamp: every entry gets it, so builds are reproducible. */
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+
+export function writeZip(entries: ZipEntry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of sorted) {
+    const name = Buffer.from(entry.name, 'utf8');
+    const deflated = deflateRawSync(entry.data, { level: 9 });
+    const stored = deflated.length >= entry.data.length;
+    const body = stored ? entry.data : deflated;
+    const crc = crc32(entry.data);
+    const method = stored ? 0 : 8;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed: 2.0
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(method, 8);
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(entry.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0 (so the mode bits count)
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(entry.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE((((0o100000 | (entry.mode ?? 0o644)) & 0xffff) << 16) >>> 0, 38); // regular file + permissions
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, body);
+    centrals.push(central, name);
+    offset += local.length + name.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  if (sorted.length > 0xffff || offset + directory.length > 0xffffffff) throw new Error('too large for a zip without zip64');
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(sorted.length, 8);
+  end.writeUInt16LE(sorted.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** Reads back what writeZip writes (stored and deflated entries), checking every CRC. */
+export function readZip(zip: Buffer): ZipEntry[] {
+  const endAt = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (endAt < 0) throw new Error('not a zip: no end of central directory');
+  const count = zip.readUInt16LE(endAt + 10);
+  let at = zip.readUInt32LE(endAt + 16);
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error('bad central directory entry');
+    const method = zip.readUInt16LE(at + 10);
+    const crc = zip.readUInt32LE(at + 16);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const mode = zip.readUInt32LE(at + 38) >>> 16;
+    const localAt = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const bodyAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
+    const body = zip.subarray(bodyAt, bodyAt + size);
+    const data = method === 0 ? Buffer.from(body) : inflateRawSync(body);
+    if (crc32(data) !== crc) throw new Error(`${name}: CRC mismatch`);
+    entries.push({ name, data, mode: mode & 0o777 });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const outIndex = args.indexOf('--out');
+  if (args.some((arg) => arg === '--help' || arg === '-h') || (outIndex >= 0 && !args[outIndex + 1])) {
+    console.log(`usage: npm run package:functions [-- --out PATH]   (default ${DEFAULT_OUT})`);
+    process.exit(outIndex >= 0 ? 2 : 0);
+  }
+  try {
+    const result = packageFunctions({ out: outIndex >= 0 ? args[outIndex + 1] : undefined, log: (line) => console.error(line) });
+    console.log(`${relative(process.cwd(), result.out) || result.out}: ${result.files.length} files, ${(result.bytes / 1048576).toFixed(1)} MB, md5 ${result.md5}`);
+  } catch (error) {
+    console.error(`package:functions: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
