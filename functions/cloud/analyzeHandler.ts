@@ -68,6 +68,13 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
 
     try {
       const started = now();
+      const tooLarge = (bytes: number): PermanentFailure =>
+        new PermanentFailure('TOO_LARGE', `the file is ${bytes.toLocaleString('en')} bytes; the limit is ${config.maxUploadBytes.toLocaleString('en')}`);
+      // gsutil uploads skip the signed URL's size cap: refuse before downloading.
+      if (object.size !== undefined && object.size > config.maxUploadBytes) throw tooLarge(object.size);
+      // The upload is fetched while the status moves to "analyzing": two round trips at once.
+      const download = blobs.read(object.bucket, object.name);
+      download.catch(() => undefined); // awaited below unless this is a duplicate
       const begun = await statuses.update(id, (current) => {
         if (isFinished(current) || (current?.source?.generation === object.generation && current.state !== 'queued' && current.state !== 'analyzing')) return undefined;
         const base = current ?? fresh();
@@ -87,11 +94,7 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
         return;
       }
 
-      const tooLarge = (bytes: number): PermanentFailure =>
-        new PermanentFailure('TOO_LARGE', `the file is ${bytes.toLocaleString('en')} bytes; the limit is ${config.maxUploadBytes.toLocaleString('en')}`);
-      // gsutil uploads skip the signed URL's size cap: refuse before downloading.
-      if (object.size !== undefined && object.size > config.maxUploadBytes) throw tooLarge(object.size);
-      const upload = await blobs.read(object.bucket, object.name);
+      const upload = await download;
       if (!upload || upload.generation !== object.generation) {
         if (isFinished(await statuses.read(id))) return;
         throw new PermanentFailure('UPLOAD_MISSING', 'the uploaded file was no longer there to analyse (replaced or deleted)');

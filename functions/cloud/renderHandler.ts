@@ -51,11 +51,11 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
 
     try {
       const started = now();
-      if (isFinished(await statuses.read(id))) {
+      const [current, upload] = await Promise.all([statuses.read(id), blobs.read(source.bucket, source.object)]);
+      if (isFinished(current)) {
         log.log('INFO', 'duplicate delivery: this meme is already finished');
         return;
       }
-      const upload = await blobs.read(source.bucket, source.object);
       if (!upload || upload.generation !== source.generation) {
         if (isFinished(await statuses.read(id))) return; // a concurrent delivery finished and deleted it
         throw new PermanentFailure('UPLOAD_MISSING', 'the uploaded file was no longer there to render (replaced or deleted)');
