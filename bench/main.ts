@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--runs N] [--uploads N] [--concurrency N] [--json] [--chart]`
+ * `npm run bench -- [--runs N] [--latency-uploads N] [--uploads N] [--concurrency N] [--json] [--chart]`
  *
  * Every figure memegen publishes, measured in one run on this machine (medians, p90 and
  * run counts; ratios from the same run): per-stage times, a side-by-side baseline, cold
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       'baseline-runs': { type: 'string', default: '3' },
       'cold-starts': { type: 'string', default: '5' },
+      'latency-uploads': { type: 'string', default: '40' },
       uploads: { type: 'string', default: '500' },
       concurrency: { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
   const coldStartMs = await benchColdStarts(Number(values['cold-starts']));
   progress('memory');
   const memory = await benchMemory(photos);
+  // Latency of one upload at a time (the budget), then throughput under load.
+  progress(`local stack, ${values['latency-uploads']} uploads one at a time`);
+  const latency = await benchPipeline(Number(values['latency-uploads']), 1, 'emulator');
   progress(`local stack, ${values.uploads} uploads at concurrency ${values.concurrency}`);
   const pipeline = await benchPipeline(Number(values.uploads), Number(values.concurrency), 'emulator');
 
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
     { name: 'render + encode, same photo, median ms', budget: 40, measured: budgetPhoto['render + encode']!.median, lowerIsBetter: true },
     { name: 'cold start to first meme (CLI process), median ms', budget: 800, measured: coldStartMs.cli.median, lowerIsBetter: true },
     { name: 'peak RSS making all memes, MB', budget: 300, measured: memory.peakRssMb, lowerIsBetter: true },
-    { name: 'local stack upload → meme p50, ms', budget: 250, measured: pipeline.pipelineLatencyMs.p50, lowerIsBetter: true },
+    { name: 'local stack upload → meme p50 (one upload at a time), ms', budget: 250, measured: latency.pipelineLatencyMs.p50, lowerIsBetter: true },
   ].map((b) => ({ ...b, met: b.lowerIsBetter ? b.measured <= b.budget : b.measured >= b.budget }));
 
   const report = {
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     baseline: { describe: baseline.describe, comparison },
     coldStartMs,
     memory,
+    latency,
     pipeline,
     budgets,
     benchSeconds: round((performance.now() - started) / 1000, 0),
@@ -96,6 +101,7 @@ function printReport(report: {
   baseline: { describe: string; comparison: { photo: string; baselineMs: { median: number }; memegenAnalyzeMs: number; ratio: number; baselineFaces: number; memegenFaces: number }[] };
   coldStartMs: Awaited<ReturnType<typeof benchColdStarts>>;
   memory: { peakRssMb: number };
+  latency: Awaited<ReturnType<typeof benchPipeline>>;
   pipeline: Awaited<ReturnType<typeof benchPipeline>>;
   budgets: { name: string; budget: number; measured: number; met: boolean }[];
   benchSeconds: number;
@@ -121,6 +127,8 @@ function printReport(report: {
   console.log(`\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`);
   console.log(cold.analyzeFunction ? `            analyze under the functions framework, launch to first event handled ${cold.analyzeFunction.median.toFixed(0)} ms (p90 ${cold.analyzeFunction.p90.toFixed(0)}, ${cold.analyzeFunction.runs} processes)` : `            analyze function: skipped (${cold.analyzeFunctionSkipped})`);
   console.log(`Memory: peak RSS ${report.memory.peakRssMb} MB making every meme in one process`);
+  const l = report.latency;
+  console.log(`Local stack: ${l.uploads} uploads one at a time: upload → meme p50 ${l.pipelineLatencyMs.p50} / p90 ${l.pipelineLatencyMs.p90} / p99 ${l.pipelineLatencyMs.p99} ms (client-observed p50 ${l.clientLatencyMs.p50}); ${l.done} done`);
   const p = report.pipeline;
   console.log(`Local stack: ${p.uploads} uploads at concurrency ${p.concurrency}: ${p.done} done, ${p.failed} failed, ${p.lostOrDuplicated} lost or duplicated, ${p.memesPerSecond} memes/s`);
   console.log(`             upload → meme p50 ${p.pipelineLatencyMs.p50} / p90 ${p.pipelineLatencyMs.p90} / p99 ${p.pipelineLatencyMs.p99} ms (client-observed p50 ${p.clientLatencyMs.p50})`);
