@@ -36,6 +36,8 @@ export interface ModelEntry {
   /** Canonical emotion for each output index (expression models only). */
   classes?: Emotion[];
   nativeClasses?: string[];
+  /** Models we train ourselves: data, config, PyTorch metrics (from models/training/<id>.record.json). */
+  training?: Record<string, unknown>;
   /** Written by `npm run models:fit` / `memegen eval-faces`; absent until measured. */
   accuracy?: Record<string, unknown>;
 }

@@ -167,3 +167,42 @@ export const EXPORTS: ExportSpec[] = [
     nativeClasses: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'],
   },
 ];
+
+/**
+ * Models trained by this project (models/training/, PyTorch): not rebuilt by the
+ * exporter. `npm run models:export` takes the committed ONNX file as it is, checks it
+ * against the training record the training script wrote (sha256, input size,
+ * normalisation, class order) and describes it in models.json from that record.
+ */
+export interface TrainedSpec {
+  id: string;
+  task: 'expression';
+  description: string;
+  /** Training record, relative to models/. */
+  record: string;
+  /** Training code, relative to the repository root. */
+  trainer: string;
+  licence: string;
+  inputName: string;
+  outputName: string;
+  preprocessing: Preprocessing;
+  classes: string[];
+}
+
+export const TRAINED: TrainedSpec[] = [
+  {
+    id: 'memegen-fer-cnn',
+    task: 'expression',
+    description:
+      'Our own VGG-style CNN (7 conv layers with BatchNorm, 24-192 channels, global average pooling) trained on the FER2013 training split with augmentation and label smoothing, plain sampling (it beat class-balanced sampling on the rule in models/training/config.json; see models/training/).',
+    record: 'training/memegen-fer-cnn.record.json',
+    trainer: 'models/training/train.py',
+    licence:
+      'MIT (memegen training code and weights); trained on FER2013 (Goodfellow et al. 2013), whose images have no clear open licence',
+    inputName: 'face',
+    outputName: 'probabilities',
+    // Training normalises the decoded 48×48 grey crops as (pixel - 127.5) / 127.5.
+    preprocessing: { color: 'gray', width: 48, height: 48, mean: [127.5], scale: 1 / 127.5, resize: 'bilinear' },
+    classes: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
+  },
+];

@@ -1,0 +1,115 @@
+/**
+ * Manifest entries for the models this project trains (registry TRAINED): built from
+ * the committed ONNX file and the training record that models/training/train.py wrote
+ * beside it, and refused when the two disagree (a retrained file without its record,
+ * or a record whose input or classes differ from what the registry says inference does).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalEmotion } from '../../functions/core/emotions';
+import { ModelEntry } from '../../functions/core/manifest';
+import { TrainedSpec } from './registry';
+
+export interface TrainingRecord {
+  id: string;
+  onnx: { file: string; sha256: string; bytes: number; opset: number };
+  data: {
+    tarball: string;
+    tarballSha256: string;
+    trainImages: number;
+    droppedValidationDuplicates: { count: number };
+    trainImagesUsed: number;
+    trainUsedPixelsSha256: string;
+    trainClassCounts: Record<string, number>;
+    validation: string;
+    validationImagesUsed: number;
+  };
+  config: {
+    seed: number;
+    classes: string[];
+    input: { size: number; mean: number; scale: number };
+    [key: string]: unknown;
+  };
+  balance: string;
+  samplingPower: number;
+  environment: Record<string, unknown>;
+  trainingSeconds: number;
+  secondsPerEpoch: number;
+  validationPyTorch: Record<string, { accuracy: number; macroRecall: number }>;
+  history: unknown[];
+  learningCurves: string;
+}
+
+export function readTrainingRecord(spec: TrainedSpec, modelsDir: string): TrainingRecord {
+  return JSON.parse(readFileSync(join(modelsDir, spec.record), 'utf8')) as TrainingRecord;
+}
+
+/** The manifest entry for a trained model, less the accuracy that `models:fit` adds. */
+export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersion: string): ModelEntry {
+  const record = readTrainingRecord(spec, modelsDir);
+  const file = `${spec.id}.onnx`;
+  const bytes = readFileSync(join(modelsDir, file));
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const fail = (why: string) => {
+    throw new Error(`${spec.id}: ${why}; retrain or re-export with models/training/train.py`);
+  };
+  if (record.id !== spec.id || record.onnx.file !== file) fail(`record ${spec.record} is for ${record.onnx.file}`);
+  if (record.onnx.sha256 !== sha256) fail(`models/${file} has sha256 ${sha256}, the training record says ${record.onnx.sha256}`);
+  const pre = spec.preprocessing;
+  const input = record.config.input;
+  if (pre.color !== 'gray' || pre.width !== input.size || pre.height !== input.size) fail(`trained on ${input.size}×${input.size} grey`);
+  if (pre.mean[0] !== input.mean || Math.abs(pre.scale - input.scale) > 1e-12) fail('trained with another normalisation');
+  if (record.config.classes.join() !== spec.classes.join()) fail(`trained with classes ${record.config.classes.join()}`);
+  const round = (v: number) => Math.round(v * 10000) / 10000;
+  return {
+    id: spec.id,
+    task: spec.task,
+    description: spec.description,
+    file,
+    shipped: true,
+    sha256,
+    bytes: bytes.length,
+    source: {
+      package: 'memegen',
+      version: projectVersion,
+      path: spec.trainer,
+      format: 'pytorch-trained',
+      upstream: `FER2013 training split (${record.data.tarball}, sha256 ${record.data.tarballSha256})`,
+    },
+    licence: spec.licence,
+    opset: record.onnx.opset,
+    input: { name: spec.inputName, shape: ['batch', 1, pre.height, pre.width], layout: 'NCHW', dtype: 'float32' },
+    outputs: [{ name: spec.outputName, shape: ['batch', spec.classes.length] }],
+    preprocessing: pre,
+    classes: spec.classes.map(canonicalEmotion),
+    nativeClasses: spec.classes,
+    training: {
+      record: `models/${spec.record}`,
+      data: {
+        tarball: record.data.tarball,
+        tarballSha256: record.data.tarballSha256,
+        images: record.data.trainImages,
+        droppedValidationDuplicates: record.data.droppedValidationDuplicates.count,
+        imagesUsed: record.data.trainImagesUsed,
+        usedPixelsSha256: record.data.trainUsedPixelsSha256,
+        classCounts: record.data.trainClassCounts,
+      },
+      config: 'models/training/config.json',
+      seed: record.config.seed,
+      balance: record.balance,
+      samplingPower: record.samplingPower,
+      epochs: record.history.length,
+      environment: record.environment,
+      trainingSeconds: record.trainingSeconds,
+      secondsPerEpoch: record.secondsPerEpoch,
+      validationPyTorch: {
+        data: `${record.data.validation} less training-split duplicates (${record.data.validationImagesUsed} crops)`,
+        ...Object.fromEntries(
+          Object.entries(record.validationPyTorch).map(([k, m]) => [k, { accuracy: round(m.accuracy), macroRecall: round(m.macroRecall) }]),
+        ),
+      },
+      learningCurves: `models/${record.learningCurves}`,
+    },
+  };
+}
