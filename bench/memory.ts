@@ -1,7 +1,8 @@
 /**
  * Peak memory: one fresh process (the compiled library, as the functions run it) makes a
  * meme of every bundled photo and of the synthetic 12 MP JPEG, then reports its peak
- * resident set size (getrusage's maxrss).
+ * resident set size: VmHWM from /proc/self/status. (getrusage's maxrss is no good here: on
+ * Linux it survives fork and exec, so a child reports its parent's peak if that was higher.)
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,9 @@ const { makeMeme } = require(process.argv[1]);
 (async () => {
   const dir = process.argv[2];
   for (const file of readdirSync(dir).sort()) await makeMeme(readFileSync(join(dir, file)), { seed: file });
-  process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
+  const status = (() => { try { return readFileSync('/proc/self/status', 'utf8'); } catch { return ''; } })();
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+  process.stdout.write(JSON.stringify({ maxRssKb: hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
