@@ -24,7 +24,7 @@ const { makeMeme } = require(process.argv[1]);
   const dir = process.argv[2];
   for (const file of readdirSync(dir).sort()) await makeMeme(readFileSync(join(dir, file)), { seed: file });
   const status = (() => { try { return readFileSync('/proc/self/status', 'utf8'); } catch { return ''; } })();
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+  const hwm = /VmHWM:\\s+(\\d+) kB/.exec(status);
   process.stdout.write(JSON.stringify({ maxRssKb: hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
