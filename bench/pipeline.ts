@@ -13,17 +13,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StatusDocument } from '../functions/cloud/status';
 import { startLocalStack } from '../functions/local/stack';
+import { Percentiles, percentiles } from './stats';
 
 const PHOTOS = join(__dirname, '..', 'test', 'photos');
 /** A mix of the bundled photos: three 1920-px group photos and two small portraits. */
 const MIX = ['faceapi_sample1.jpg', 'matplotlib_grace_hopper.jpg', 'faceapi_sample3.jpg', 'skimage_camera.png', 'faceapi_sample5.jpg'];
-
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  runs: number;
-}
 
 export interface PipelineFigures {
   uploads: number;
@@ -35,12 +29,6 @@ export interface PipelineFigures {
   memesPerSecond: number;
   pipelineLatencyMs: Percentiles;
   clientLatencyMs: Percentiles;
-}
-
-export function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! * 10) / 10;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), runs: values.length };
 }
 
 export async function benchPipeline(uploads: number, concurrency: number, pubsub: 'emulator' | 'in-process'): Promise<PipelineFigures> {

@@ -10,7 +10,6 @@ import * as functions from '@google-cloud/functions-framework';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { defaultAnalyzer } from './core/analyze';
-import { registerBundledFonts } from './core/render/fonts';
 import { createAnalyzeHandler } from './cloud/analyzeHandler';
 import { loadConfig } from './cloud/config';
 import { gcsBlobStore, pubsubPublisher } from './cloud/gcs';
@@ -35,7 +34,6 @@ functions.cloudEvent(
   }),
 );
 
-registerBundledFonts();
 functions.cloudEvent('render', createRenderHandler({ config, blobs, log }));
 
 functions.http('upload', createUploadHandler({ config, blobs, page: loadPageAssets(), log }));

@@ -77,6 +77,12 @@ export function isSrgbProfile(icc: Buffer | undefined): boolean {
   return icc.toString('latin1', 48, 56) === 'IEC sRGB' || /sRGB/.test(icc.toString('latin1', 128, Math.min(icc.length, 2048)));
 }
 
+/** Width and height as displayed: EXIF orientations 5-8 turn the picture a quarter, swapping its sides. */
+function orientedSize(meta: { width?: number; height?: number; orientation?: number }): { width: number; height: number } {
+  const turned = (meta.orientation ?? 1) >= 5;
+  return { width: (turned ? meta.height : meta.width) ?? 0, height: (turned ? meta.width : meta.height) ?? 0 };
+}
+
 /** Size of the picture as displayed (after EXIF orientation), read from its header without decoding. */
 export async function pictureSize(bytes: Uint8Array, options: Pick<DecodeOptions, 'limitInputPixels'> = {}): Promise<{ width: number; height: number }> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
@@ -85,8 +91,7 @@ export async function pictureSize(bytes: Uint8Array, options: Pick<DecodeOptions
     const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
     if (!meta.width || !meta.height) throw new Error('no image size in header');
     if (meta.width * meta.height > limit) throw new Error('Input image exceeds pixel limit');
-    const turned = (meta.orientation ?? 1) >= 5;
-    return turned ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+    return orientedSize(meta);
   } catch (err) {
     throw classify(err as Error, limit);
   }
@@ -99,10 +104,7 @@ async function decode(bytes: Uint8Array, options: DecodeOptions, channels: 3 | 4
     // pages: 1 = the first frame of an animated GIF/WebP.
     const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
     const input = sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1, ignoreIcc: isSrgbProfile(meta.icc) });
-    // EXIF orientations 5-8 turn the picture a quarter, swapping its sides.
-    const turned = (meta.orientation ?? 1) >= 5;
-    const fullWidth = (turned ? meta.height : meta.width) ?? 0;
-    const fullHeight = (turned ? meta.width : meta.height) ?? 0;
+    const { width: fullWidth, height: fullHeight } = orientedSize(meta);
     let pipeline = input.rotate(); // apply EXIF orientation so boxes refer to the picture as people see it
     const cap = options.maxLongSide ?? 0;
     if (options.size) {

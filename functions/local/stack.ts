@@ -16,7 +16,6 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { Storage } from '@google-cloud/storage';
 import { Analyzer } from '../core/analyze';
 import { projectRoot } from '../core/projectFiles';
-import { registerBundledFonts } from '../core/render/fonts';
 import { createAnalyzeHandler } from '../cloud/analyzeHandler';
 import { Config, loadConfig } from '../cloud/config';
 import { gcsBlobStore } from '../cloud/gcs';
@@ -110,7 +109,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const publisher: Publisher = { publishJson: (name, data, attributes = {}) => pubsub.publish(name, { data: Buffer.from(JSON.stringify(data)), attributes }) };
     const functionLog = jsonLogger({ service: 'memegen' }, log);
     const analyzer = Analyzer.create();
-    registerBundledFonts();
 
     // Registered under names unique to this stack, so several stacks can share a process (tests).
     const id = ++instances;

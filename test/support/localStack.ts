@@ -8,17 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { findPubSubEmulator } from '../../functions/local/pubsub';
+import type { LocalStack } from '../../functions/local/stack';
 
-export interface RunningStack {
-  pageUrl: string;
-  storageUrl: string;
-  publicBaseUrl: string;
-  projectId: string;
-  inboxBucket: string;
-  publicBucket: string;
-  keyFile: string;
-  pubsub: 'emulator' | 'in-process';
-  emulatorHost?: string;
+/** What --ready-json prints (the LocalStack without close), plus the test's own handles. */
+export interface RunningStack extends Omit<LocalStack, 'close' | 'pubsubDescription'> {
   dataDir: string;
   /** Everything the stack logged so far (the functions' JSON lines included). */
   logs: string[];

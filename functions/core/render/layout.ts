@@ -5,8 +5,8 @@
  */
 import { Box } from '../geometry';
 import { FAMILY } from './fonts';
-import { hasCjk, memeCase, splitGraphemes } from './text';
-import { fitText, FitRules, FittedText } from './wrap';
+import { hasCjk, memeCase } from './text';
+import { fitText, FitRules, FittedText, withEllipsis } from './wrap';
 
 export const MEME_STYLES = ['classic', 'label', 'faces'] as const;
 export type MemeStyle = (typeof MEME_STYLES)[number];
@@ -325,7 +325,7 @@ function tagBlocks(request: LayoutRequest, main: Box | undefined): TextBlock[] {
       10 * request.faces.reduce((sum, other) => sum + overlapArea(candidate, other.box), 0) +
       50 * placed.reduce((sum, tag) => sum + overlapArea(candidate, tag.box), 0);
     const best = candidates.reduce((a, b) => (cost(b) < cost(a) - 1e-6 ? b : a));
-    const shown = textWidth + 2 * inset > tagWidth ? shorten(face.tag, tagWidth - 2 * inset, (part) => measure(part, family, size)) : face.tag;
+    const shown = textWidth + 2 * inset > tagWidth ? withEllipsis(face.tag, tagWidth - 2 * inset, (part) => measure(part, family, size)) : face.tag;
     placed.push({
       role: 'tag',
       family,
@@ -340,12 +340,6 @@ function tagBlocks(request: LayoutRequest, main: Box | undefined): TextBlock[] {
     });
   }
   return placed;
-}
-
-function shorten(text: string, maxWidth: number, measure: (text: string) => number): string {
-  const clusters = splitGraphemes(text);
-  while (clusters.length > 0 && measure(clusters.join('') + '…') > maxWidth) clusters.pop();
-  return clusters.join('').trimEnd() + '…';
 }
 
 function faceArea(face: LayoutFace): number {

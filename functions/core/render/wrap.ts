@@ -153,8 +153,13 @@ export function fitText(text: string, rules: FitRules, measure: MeasureText): Fi
 /** Keeps the first lines and ends the last one with an ellipsis that fits the width. */
 function truncateToFit(lines: string[], maxLines: number, maxWidth: number, measure: (text: string) => number): string[] {
   const kept = lines.slice(0, maxLines);
-  const clusters = splitGraphemes(kept[kept.length - 1] ?? '');
-  while (clusters.length > 0 && measure(clusters.join('').trimEnd() + ELLIPSIS) > maxWidth) clusters.pop();
-  kept[kept.length - 1] = clusters.join('').trimEnd() + ELLIPSIS;
+  kept[kept.length - 1] = withEllipsis(kept[kept.length - 1] ?? '', maxWidth, measure);
   return kept;
+}
+
+/** The longest start of `text`, cut between grapheme clusters, that fits `maxWidth` with "…" after it. */
+export function withEllipsis(text: string, maxWidth: number, measure: (text: string) => number): string {
+  const clusters = splitGraphemes(text);
+  while (clusters.length > 0 && measure(clusters.join('').trimEnd() + ELLIPSIS) > maxWidth) clusters.pop();
+  return clusters.join('').trimEnd() + ELLIPSIS;
 }
