@@ -31,8 +31,11 @@ export interface TrainingRecord {
     input: { size: number; mean: number; scale: number };
     [key: string]: unknown;
   };
+  variant: string;
+  architecture: { name: string; stages: number[][]; params: number };
   balance: string;
   samplingPower: number;
+  lossWeightPower: number;
   environment: Record<string, unknown>;
   trainingSeconds: number;
   secondsPerEpoch: number;
@@ -97,8 +100,11 @@ export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersio
       },
       config: 'models/training/config.json',
       seed: record.config.seed,
+      variant: record.variant,
+      architecture: record.architecture,
       balance: record.balance,
       samplingPower: record.samplingPower,
+      lossWeightPower: record.lossWeightPower,
       epochs: record.history.length,
       environment: record.environment,
       trainingSeconds: record.trainingSeconds,

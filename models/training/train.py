@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Trains memegen's own FER2013 expression CNN on the CPU and exports it to ONNX.
+"""Trains memegen's own FER2013 expression CNN (on a GPU, or the CPU) and exports it to ONNX.
 
 One command, from the tarball to models/memegen-fer-cnn.onnx (see README.md here):
 
-    /usr/bin/python3 models/training/train.py
+    python3 models/training/train.py --epochs 120 --variants deep-plain,deep-sqrt-balanced,deep-weighted-loss
 
-Steps (each can be run alone with --step): `compare` trains short runs of plain and
-class-balanced sampling and picks the balance by the rule in config.json; `train`
-trains the final model with it; `export` writes the ONNX file, the PyTorch reference
-outputs for the equivalence test, the training record and the learning-curve PNG.
+Steps (each can be run alone with --step): `sweep` trains the variants of config.json
+(network × class balance) at once, one process each; `select` picks one by the rules in
+config.json and writes comparison.json; `export` writes the ONNX file, the PyTorch
+reference outputs for the equivalence test, the training record and the learning-curve PNG.
 
 Data: the training tarball (read in place, nothing extracted) less every image whose
 decoded pixels also appear in the validation folder; the validation folder is scored
@@ -24,8 +24,11 @@ import json
 import math
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -136,6 +139,22 @@ def load_data(cfg, tarball, validation):
     return data
 
 
+def write_json(path, obj):
+    """Indented JSON with every object or list that fits in 200 characters on one line
+    (an epoch's history row, a confusion-matrix row), so the records stay readable."""
+    def fmt(v, indent):
+        compact = json.dumps(v, ensure_ascii=False)
+        if not isinstance(v, (dict, list)) or len(compact) + indent <= 200:
+            return compact
+        pad = ' ' * (indent + 2)
+        if isinstance(v, dict):
+            items = [f'{pad}{json.dumps(k, ensure_ascii=False)}: {fmt(x, indent + 2)}' for k, x in v.items()]
+            return '{\n' + ',\n'.join(items) + '\n' + ' ' * indent + '}'
+        return '[\n' + ',\n'.join(pad + fmt(x, indent + 2) for x in v) + '\n' + ' ' * indent + ']'
+    with open(path, 'w') as f:
+        f.write(fmt(obj, 0) + '\n')
+
+
 def normalise(pixels, cfg):
     return (pixels - cfg['input']['mean']) * cfg['input']['scale']
 
@@ -143,36 +162,41 @@ def normalise(pixels, cfg):
 # ---------------------------------------------------------------------------- augmentation
 
 def augment(x, a):
-    """x: normalised batch [B,1,H,W] in [-1, 1]. All random draws from torch's global generator."""
-    b = x.shape[0]
-    flip = torch.rand(b) < a['flip']
+    """x: normalised batch [B,1,H,W] in [-1, 1], on any device. All random draws from torch's global
+    generator for that device (seeded by torch.manual_seed)."""
+    b, dev = x.shape[0], x.device
+
+    def rand(*shape):
+        return torch.rand(*shape, device=dev)
+
+    flip = rand(b) < a['flip']
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
-    angle = (torch.rand(b) * 2 - 1) * math.radians(a['rotateDegrees'])
-    scale = 1 + (torch.rand(b) * 2 - 1) * a['scale']
-    shift = (torch.rand(b, 2) * 2 - 1) * a['shift'] * 2  # affine_grid units: the image spans [-1, 1]
+    angle = (rand(b) * 2 - 1) * math.radians(a['rotateDegrees'])
+    scale = 1 + (rand(b) * 2 - 1) * a['scale']
+    shift = (rand(b, 2) * 2 - 1) * a['shift'] * 2  # affine_grid units: the image spans [-1, 1]
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     # Border padding repeats edge pixels, as the runtime's crop does outside the picture.
     x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    contrast = 1 + (torch.rand(b, 1, 1, 1) * 2 - 1) * a['contrast']
-    brightness = (torch.rand(b, 1, 1, 1) * 2 - 1) * a['brightness'] * 2
+    contrast = 1 + (rand(b, 1, 1, 1) * 2 - 1) * a['contrast']
+    brightness = (rand(b, 1, 1, 1) * 2 - 1) * a['brightness'] * 2
     x = ((x - mean) * contrast + mean + brightness).clamp(-1, 1)
     e = a['erase']
     h, w = x.shape[2], x.shape[3]
-    area = (e['area'][0] + torch.rand(b) * (e['area'][1] - e['area'][0])) * h * w
-    log_ratio = math.log(e['aspect'][0]) + torch.rand(b) * (math.log(e['aspect'][1]) - math.log(e['aspect'][0]))
+    area = (e['area'][0] + rand(b) * (e['area'][1] - e['area'][0])) * h * w
+    log_ratio = math.log(e['aspect'][0]) + rand(b) * (math.log(e['aspect'][1]) - math.log(e['aspect'][0]))
     ratio = torch.exp(log_ratio)
     eh = torch.sqrt(area * ratio).clamp(1, h - 1)
     ew = torch.sqrt(area / ratio).clamp(1, w - 1)
-    y0 = torch.rand(b) * (h - eh)
-    x0 = torch.rand(b) * (w - ew)
-    ys = torch.arange(h, dtype=torch.float32)[None, :, None]
-    xs = torch.arange(w, dtype=torch.float32)[None, None, :]
+    y0 = rand(b) * (h - eh)
+    x0 = rand(b) * (w - ew)
+    ys = torch.arange(h, dtype=torch.float32, device=dev)[None, :, None]
+    xs = torch.arange(w, dtype=torch.float32, device=dev)[None, None, :]
     mask = ((ys >= y0[:, None, None]) & (ys < (y0 + eh)[:, None, None]) &
             (xs >= x0[:, None, None]) & (xs < (x0 + ew)[:, None, None]))
-    mask = mask & (torch.rand(b) < e['p'])[:, None, None]
+    mask = mask & (rand(b) < e['p'])[:, None, None]
     noise = (torch.rand_like(x) * 2 - 1)
     return torch.where(mask[:, None], noise, x)
 
@@ -214,10 +238,10 @@ class WithSoftmax(nn.Module):
 # ---------------------------------------------------------------------------- training
 
 def metrics(probs, labels, n):
-    pred = probs.argmax(1)
+    pred = probs.argmax(1).cpu()
+    labels = labels.cpu()
     confusion = torch.zeros(n, n, dtype=torch.long)
-    for t, p in zip(labels.tolist(), pred.tolist()):
-        confusion[t, p] += 1
+    confusion.index_put_((labels, pred), torch.ones_like(labels), accumulate=True)
     recall = [(confusion[k, k].item() / max(1, confusion[k].sum().item())) for k in range(n)]
     return {
         'accuracy': (pred == labels).float().mean().item(),
@@ -228,7 +252,7 @@ def metrics(probs, labels, n):
 
 
 @torch.no_grad()
-def predict(model, x_norm, flip=False, batch=512):
+def predict(model, x_norm, flip=False, batch=1024):
     model.eval()
     out = []
     for s in range(0, len(x_norm), batch):
@@ -240,64 +264,110 @@ def predict(model, x_norm, flip=False, batch=512):
     return torch.cat(out)
 
 
-def train_run(cfg, data, epochs, sampling_power, label, checkpoint=None):
-    tcfg = cfg['train']
-    torch.manual_seed(cfg['seed'])
-    np.random.seed(cfg['seed'] % (2 ** 32))
-    n_classes = len(cfg['classes'])
-    model = FerCnn(cfg['model']['stages'], cfg['model']['dropout'], n_classes).to(memory_format=torch.channels_last)
-    x_train = normalise(data['train_x'], cfg)
-    y_train = data['train_y']
-    x_val = normalise(data['val_x'], cfg)
-    y_val = data['val_y']
-    counts = torch.bincount(y_train, minlength=n_classes).float()
-    weights = counts[y_train] ** (-sampling_power)
-    n = len(y_train)
-    bs = tcfg['batchSize']
-    steps = n // bs
-    opt = torch.optim.SGD(model.parameters(), lr=tcfg['maxLr'], momentum=tcfg['momentum'], nesterov=True,
-                          weight_decay=tcfg['weightDecay'])
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tcfg['maxLr'], total_steps=epochs * steps,
-                                                pct_start=tcfg['pctStart'])
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=tcfg['labelSmoothing'])
-    history = []
-    for epoch in range(1, epochs + 1):
-        t0 = time.time()
+class Trainer:
+    """One variant's model, optimiser and data on one device."""
+
+    def __init__(self, cfg, variant, data, device):
+        self.cfg, self.variant, self.device = cfg, variant, device
+        self.n_classes = len(cfg['classes'])
+        self.stages = cfg['architectures'][variant['arch']]
+        self.x_train = normalise(data['train_x'], cfg).to(device)
+        self.y_train = data['train_y'].to(device)
+        self.x_val = normalise(data['val_x'], cfg).to(device)
+        self.y_val = data['val_y'].to(device)
+        counts = torch.bincount(self.y_train, minlength=self.n_classes).float()
+        # Balanced sampling: an image of class c is drawn with probability ∝ n_c^-p.
+        self.sample_weights = counts[self.y_train] ** (-variant['samplingPower'])
+        # Class-weighted loss: w_c ∝ n_c^-q, scaled so that the average weight per image is 1.
+        w = counts ** (-variant['lossWeightPower'])
+        self.loss_weights = w * counts.sum() / (w * counts).sum()
+        self.steps = len(self.y_train) // cfg['train']['batchSize']
+
+    def fresh(self, epochs):
+        t = self.cfg['train']
+        torch.manual_seed(self.cfg['seed'])
+        model = FerCnn(self.stages, self.cfg['dropout'], self.n_classes).to(self.device, memory_format=torch.channels_last)
+        opt = torch.optim.SGD(model.parameters(), lr=t['maxLr'], momentum=t['momentum'], nesterov=True,
+                              weight_decay=t['weightDecay'])
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=t['maxLr'], total_steps=epochs * self.steps,
+                                                    pct_start=t['pctStart'])
+        loss_fn = nn.CrossEntropyLoss(weight=self.loss_weights, label_smoothing=t['labelSmoothing'])
+        return model, opt, sched, loss_fn
+
+    def epoch_order(self):
+        n = len(self.y_train)
+        if self.variant['samplingPower'] == 0:
+            return torch.randperm(n, device=self.device)
+        return torch.multinomial(self.sample_weights, n, replacement=True)
+
+    def train_steps(self, model, opt, sched, loss_fn, order, steps):
+        """Runs `steps` batches; returns summed loss and correct count as device tensors (no sync per step)."""
+        bs = self.cfg['train']['batchSize']
         model.train()
-        if sampling_power == 0:
-            order = torch.randperm(n)
-        else:
-            order = torch.multinomial(weights, n, replacement=True)
-        total_loss, correct, seen = 0.0, 0, 0
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
         for s in range(steps):
             idx = order[s * bs:(s + 1) * bs]
-            xb = augment(x_train[idx], cfg['augment']).contiguous(memory_format=torch.channels_last)
-            yb = y_train[idx]
+            xb = augment(self.x_train[idx], self.cfg['augment']).contiguous(memory_format=torch.channels_last)
+            yb = self.y_train[idx]
             logits = model(xb)
             loss = loss_fn(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            total_loss += loss.item() * len(yb)
-            correct += (logits.argmax(1) == yb).sum().item()
-            seen += len(yb)
-        train_seconds = time.time() - t0
-        probs = predict(model, x_val)
-        val_loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), y_val).item()
-        m = metrics(probs, y_val, n_classes)
-        row = {'epoch': epoch, 'trainLoss': total_loss / seen, 'trainAccuracy': correct / seen, 'valLoss': val_loss,
-               'valAccuracy': m['accuracy'], 'valMacroRecall': m['macroRecall'], 'lr': sched.get_last_lr()[0],
-               'trainSeconds': round(train_seconds, 1), 'seconds': round(time.time() - t0, 1)}
-        history.append(row)
-        log(f'[{label}] epoch {epoch}/{epochs}: train loss {row["trainLoss"]:.4f} acc {row["trainAccuracy"]:.4f} | '
-            f'val loss {val_loss:.4f} acc {m["accuracy"]:.4f} macro recall {m["macroRecall"]:.4f} | {row["seconds"]} s')
-        if checkpoint:
-            torch.save({'model': model.state_dict(), 'history': history, 'epoch': epoch,
-                        'samplingPower': sampling_power}, checkpoint)
-    final = {'plain': metrics(predict(model, x_val), y_val, n_classes),
-             'flip': metrics(predict(model, x_val, flip=True), y_val, n_classes)}
-    return model, history, final
+            total_loss += loss.detach() * len(yb)
+            correct += (logits.argmax(1) == yb).sum()
+        return total_loss, correct
+
+    def sync(self):
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+
+    def time_epoch(self, warm=10, timed=30):
+        """Seconds one epoch (training and validation) takes, from a timing of a few steps."""
+        bs = self.cfg['train']['batchSize']
+        model, opt, sched, loss_fn = self.fresh(math.ceil((warm + timed) / self.steps))
+        order = torch.cat([self.epoch_order() for _ in range(math.ceil((warm + timed) * bs / len(self.y_train)))])
+        self.train_steps(model, opt, sched, loss_fn, order, warm)
+        self.sync()
+        t0 = time.time()
+        self.train_steps(model, opt, sched, loss_fn, order[warm * bs:], timed)
+        self.sync()
+        per_step = (time.time() - t0) / timed
+        t0 = time.time()
+        predict(model, self.x_val)
+        self.sync()
+        return per_step * self.steps + (time.time() - t0)
+
+    def run(self, epochs, label, hard_deadline=None):
+        model, opt, sched, loss_fn = self.fresh(epochs)
+        history, truncated = [], False
+        bs = self.cfg['train']['batchSize']
+        for epoch in range(1, epochs + 1):
+            t0 = time.time()
+            total_loss, correct = self.train_steps(model, opt, sched, loss_fn, self.epoch_order(), self.steps)
+            seen = self.steps * bs
+            train_loss, train_acc = total_loss.item() / seen, correct.item() / seen
+            train_seconds = time.time() - t0
+            probs = predict(model, self.x_val)
+            val_loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), self.y_val).item()
+            m = metrics(probs, self.y_val, self.n_classes)
+            row = {'epoch': epoch, 'trainLoss': train_loss, 'trainAccuracy': train_acc, 'valLoss': val_loss,
+                   'valAccuracy': m['accuracy'], 'valMacroRecall': m['macroRecall'], 'lr': sched.get_last_lr()[0],
+                   'trainSeconds': round(train_seconds, 2), 'seconds': round(time.time() - t0, 2)}
+            history.append(row)
+            if epoch == 1 or epoch % 10 == 0 or epoch == epochs:
+                log(f'[{label}] epoch {epoch}/{epochs}: train loss {train_loss:.4f} acc {train_acc:.4f} | '
+                    f'val loss {val_loss:.4f} acc {m["accuracy"]:.4f} macro recall {m["macroRecall"]:.4f} | '
+                    f'{row["seconds"]} s')
+            if hard_deadline and epoch < epochs and time.time() + 1.5 * row['seconds'] > hard_deadline:
+                log(f'[{label}] stopping after epoch {epoch} of {epochs}: the time budget is spent')
+                truncated = True
+                break
+        final = {'plain': metrics(predict(model, self.x_val), self.y_val, self.n_classes),
+                 'flip': metrics(predict(model, self.x_val, flip=True), self.y_val, self.n_classes)}
+        return model, history, final, truncated
 
 
 def round_metrics(m):
@@ -305,46 +375,187 @@ def round_metrics(m):
             for k, v in m.items()}
 
 
-def step_compare(cfg, data, scratch):
-    comp = cfg['balance']['comparison']
-    results = {}
-    for name, variant in comp['variants'].items():
-        t0 = time.time()
-        _, history, final = train_run(cfg, data, comp['epochs'], variant['samplingPower'], f'compare {name}')
-        results[name] = {'samplingPower': variant['samplingPower'], 'epochs': comp['epochs'],
-                         'seconds': round(time.time() - t0), 'history': history,
-                         'final': {k: round_metrics(v) for k, v in final.items()}}
-    plain = results['plain']['final']['plain']
-    ok = [n for n, r in results.items() if r['final']['plain']['accuracy'] >= plain['accuracy'] - 0.005]
-    winner = max(ok, key=lambda n: results[n]['final']['plain']['macroRecall'])
-    out = {'rule': comp['rule'], 'winner': winner, 'samplingPower': results[winner]['samplingPower'],
-           'variants': results}
-    with open(os.path.join(HERE, 'comparison.json'), 'w') as f:
-        json.dump(out, f, indent=2)
-        f.write('\n')
-    log(f'comparison winner: {winner}')
-    return out
+def environment(device):
+    env = {'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version(),
+           'machine': platform.machine(), 'cpuThreads': torch.get_num_threads(), 'device': device.type}
+    if device.type == 'cuda':
+        env['gpu'] = torch.cuda.get_device_name(device)
+        env['cuda'] = torch.version.cuda
+    return env
 
 
-def chosen_power(cfg):
-    mode = cfg['balance']['mode']
-    if mode != 'auto':
-        return cfg['balance']['comparison']['variants'][mode]['samplingPower'], mode
-    with open(os.path.join(HERE, 'comparison.json')) as f:
-        comp = json.load(f)
-    return comp['samplingPower'], comp['winner']
+# ---------------------------------------------------------------------------- the sweep
+
+def save_cache(data, path):
+    np.savez(path, train_x=data['train_x'].numpy().astype(np.uint8), train_y=data['train_y'].numpy(),
+             val_x=data['val_x'].numpy().astype(np.uint8), val_y=data['val_y'].numpy(),
+             info=np.array(json.dumps(data['info'])))
 
 
-def step_train(cfg, data, scratch):
-    power, name = chosen_power(cfg)
-    ckpt = os.path.join(scratch, f'{cfg["id"]}.pt')
+def load_cache(path):
+    z = np.load(path, allow_pickle=False)
+    return {'train_x': torch.from_numpy(z['train_x'].astype(np.float32)), 'train_y': torch.from_numpy(z['train_y']),
+            'val_x': torch.from_numpy(z['val_x'].astype(np.float32)), 'val_y': torch.from_numpy(z['val_y']),
+            'info': json.loads(str(z['info']))}
+
+
+def agreed_epochs(cfg, my_epoch_seconds, calib_dir, name, peers, deadline):
+    """Every variant times its own epoch, then all take the slowest peer's time, so that all
+    train the same number of epochs (a fair comparison) and all finish inside the budget."""
+    with open(os.path.join(calib_dir, f'{name}.tmp'), 'w') as f:
+        json.dump({'epochSeconds': my_epoch_seconds, 'at': time.time()}, f)
+    os.replace(os.path.join(calib_dir, f'{name}.tmp'), os.path.join(calib_dir, f'{name}.json'))
+    waited = time.time()
+    while len([f for f in os.listdir(calib_dir) if f.endswith('.json')]) < peers:
+        if time.time() - waited > 180:
+            raise SystemExit(f'[{name}] peers did not report their epoch time within 180 s')
+        time.sleep(0.2)
+    rows = []
+    for f in sorted(os.listdir(calib_dir)):
+        if f.endswith('.json'):
+            with open(os.path.join(calib_dir, f)) as fh:
+                rows.append(json.load(fh))
+    start = max(r['at'] for r in rows)
+    slowest = max(r['epochSeconds'] for r in rows)
+    # 30 % margin for the timing's noise; whole tens of epochs.
+    epochs = int((deadline - start - 5) / (slowest * 1.3))
+    epochs = min(cfg['train']['maxEpochs'], epochs)
+    if epochs >= 20:
+        epochs -= epochs % 10
+    if epochs < 1:
+        raise SystemExit(f'[{name}] the budget leaves no time for one epoch ({slowest:.1f} s each)')
+    return epochs, slowest
+
+
+def step_variant(cfg, args, device):
+    name = args.variant
+    variant = cfg['variants'][name]
+    data = load_cache(args.cache)
+    trainer = Trainer(cfg, variant, data, device)
+    t_start = time.time()
+    if args.epochs:
+        epochs, epoch_seconds = args.epochs, None
+    else:
+        epoch_seconds = trainer.time_epoch()
+        epochs, epoch_seconds = agreed_epochs(cfg, epoch_seconds, args.calib_dir, name, args.peers, args.deadline)
+        log(f'[{name}] {epochs} epochs (slowest variant: {epoch_seconds:.2f} s per epoch)')
     t0 = time.time()
-    _, history, final = train_run(cfg, data, cfg['train']['epochs'], power, f'final {name}', checkpoint=ckpt)
-    state = torch.load(ckpt)
-    state.update({'final': final, 'balance': name, 'seconds': round(time.time() - t0)})
-    torch.save(state, ckpt)
-    log(f'final: plain {final["plain"]["accuracy"]:.4f}/{final["plain"]["macroRecall"]:.4f}, '
-        f'flip {final["flip"]["accuracy"]:.4f}/{final["flip"]["macroRecall"]:.4f}, {state["seconds"]} s')
+    model, history, final, truncated = trainer.run(epochs, name, args.hard_deadline)
+    seconds = round(time.time() - t0, 1)
+    log(f'[{name}] done in {seconds} s: accuracy {final["plain"]["accuracy"]:.4f} / macro recall '
+        f'{final["plain"]["macroRecall"]:.4f}; with mirror {final["flip"]["accuracy"]:.4f} / '
+        f'{final["flip"]["macroRecall"]:.4f}')
+    meta = {'variant': name, **variant, 'stages': trainer.stages, 'epochs': epochs, 'epochsRun': len(history),
+            'truncated': truncated, 'timedEpochSeconds': epoch_seconds, 'seconds': seconds,
+            'secondsWithTiming': round(time.time() - t_start, 1),
+            'params': sum(p.numel() for p in model.parameters()), 'history': history,
+            'final': {k: round_metrics(v) for k, v in final.items()}, 'environment': environment(device),
+            'data': data['info']}
+    weights = {f'w/{k}': v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    tmp = os.path.join(args.out, f'{name}.tmp.npz')
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **weights)
+    os.replace(tmp, os.path.join(args.out, f'{name}.npz'))
+
+
+def step_sweep(cfg, args, device, data):
+    """Trains every variant at once, one process each (on a GPU they share it), into args.out."""
+    os.makedirs(args.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix='memegen-sweep-')
+    try:
+        run_sweep(cfg, args, device, data, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_sweep(cfg, args, device, data, work):
+    cache = os.path.join(work, 'data.npz')
+    save_cache(data, cache)
+    calib = os.path.join(work, 'calibration')
+    os.makedirs(calib)
+    names = args.variants.split(',') if args.variants else list(cfg['variants'])
+    deadline = args.started + args.budget
+    procs = []
+    for name in names:
+        cmd = [sys.executable, os.path.abspath(__file__), '--step', 'variant', '--variant', name, '--cache', cache,
+               '--config', args.config, '--device', device.type, '--out', args.out]
+        if args.epochs:
+            # A fixed epoch count runs to the end, however long it takes.
+            cmd += ['--epochs', str(args.epochs)]
+        else:
+            cmd += ['--calib-dir', calib, '--peers', str(len(names)), '--deadline', str(deadline),
+                    '--hard-deadline', str(deadline + 40)]
+        procs.append((name, subprocess.Popen(cmd)))
+    failed = [name for name, p in procs if p.wait() != 0]
+    if failed:
+        raise SystemExit(f'variants failed: {", ".join(failed)}')
+    log(f'sweep done: {", ".join(names)} in {args.out}')
+
+
+# ---------------------------------------------------------------------------- selection
+
+def read_variant(path):
+    z = np.load(path, allow_pickle=False)
+    meta = json.loads(str(z['meta']))
+    state = {k[2:]: torch.from_numpy(np.array(z[k])) for k in z.files if k.startswith('w/')}
+    return meta, state
+
+
+def select(cfg, metas):
+    """The rules in config.json `selection`, on the mirror-averaged validation figures."""
+    tol = cfg['selection']['toleranceAccuracy']
+    plain = {m['arch']: m for m in metas.values() if m['samplingPower'] == 0 and m['lossWeightPower'] == 0}
+    eligible = []
+    for name, m in metas.items():
+        base = plain.get(m['arch'])
+        if base is None or m is base or m['final']['flip']['accuracy'] >= base['final']['flip']['accuracy'] - tol:
+            eligible.append(name)
+    winner = max(eligible, key=lambda n: metas[n]['final']['flip']['accuracy'] + metas[n]['final']['flip']['macroRecall'])
+    return winner, eligible
+
+
+def read_sweep(folder):
+    metas, states = {}, {}
+    for f in sorted(os.listdir(folder)):
+        if f.endswith('.npz') and not f.endswith('.tmp.npz'):
+            meta, state = read_variant(os.path.join(folder, f))
+            metas[meta['variant']], states[meta['variant']] = meta, state
+    if not metas:
+        raise SystemExit(f'no variant results (*.npz) in {folder}')
+    return metas, states
+
+
+def rounded_history(history):
+    return [{k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()} for row in history]
+
+
+def summary(m):
+    return {k: (rounded_history(m[k]) if k == 'history' else m[k]) for k in ('arch', 'stages', 'params', 'samplingPower', 'lossWeightPower', 'epochs', 'epochsRun',
+                              'truncated', 'seconds', 'environment', 'final', 'history')}
+
+
+def step_select(cfg, args, scratch):
+    """Picks the final model from the last sweep folder in --sweep (comma-separated); earlier
+    folders are recorded in comparison.json beside it."""
+    folders = args.sweep.split(',')
+    earlier = {os.path.basename(os.path.normpath(f)): {n: summary(m) for n, m in read_sweep(f)[0].items()}
+               for f in folders[:-1]}
+    metas, states = read_sweep(folders[-1])
+    winner, eligible = select(cfg, metas)
+    out = {'selection': cfg['selection'], 'sweep': os.path.basename(os.path.normpath(folders[-1])),
+           'winner': winner, 'eligible': eligible,
+           'variants': {n: summary(m) for n, m in metas.items()}, 'earlierSweeps': earlier}
+    write_json(os.path.join(HERE, 'comparison.json'), out)
+    for n, m in metas.items():
+        fl, pl = m['final']['flip'], m['final']['plain']
+        log(f'{n:20s} {m["params"]:8d} params, {m["epochsRun"]} epochs: accuracy {pl["accuracy"]:.4f} / macro '
+            f'{pl["macroRecall"]:.4f}; mirror {fl["accuracy"]:.4f} / {fl["macroRecall"]:.4f}'
+            f'{"" if n in eligible else "  (not eligible)"}{"  <- winner" if n == winner else ""}')
+    m = metas[winner]
+    torch.save({'model': states[winner], 'history': m['history'], 'final': m['final'], 'variant': winner,
+                'arch': m['arch'], 'stages': m['stages'], 'samplingPower': m['samplingPower'],
+                'lossWeightPower': m['lossWeightPower'], 'seconds': m['seconds'], 'truncated': m['truncated'],
+                'environment': m['environment'], 'data': m['data']},
+               os.path.join(scratch, f'{cfg["id"]}.pt'))
 
 
 # ---------------------------------------------------------------------------- export
@@ -402,35 +613,62 @@ def learning_curves_png(history, comparison, path, title):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     ep = [h['epoch'] for h in history]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4), dpi=100)
     ax1.plot(ep, [h['trainLoss'] for h in history], label='train (augmented, label-smoothed)')
     ax1.plot(ep, [h['valLoss'] for h in history], label='validation')
-    ax1.set_xlabel('epoch'); ax1.set_ylabel('cross-entropy'); ax1.set_title('loss'); ax1.legend(); ax1.grid(alpha=.3)
+    ax1.set_xlabel('epoch'); ax1.set_ylabel('cross-entropy'); ax1.set_title('loss (the model kept)')
+    ax1.legend(); ax1.grid(alpha=.3)
     ax2.plot(ep, [h['trainAccuracy'] for h in history], label='train accuracy (augmented)')
     ax2.plot(ep, [h['valAccuracy'] for h in history], label='validation accuracy')
     ax2.plot(ep, [h['valMacroRecall'] for h in history], label='validation macro recall')
+    ax2.set_xlabel('epoch'); ax2.set_title('accuracy (the model kept)'); ax2.legend(fontsize=8); ax2.grid(alpha=.3)
     if comparison:
-        for name, r in comparison['variants'].items():
-            ax2.plot([h['epoch'] for h in r['history']], [h['valMacroRecall'] for h in r['history']], ':',
-                     label=f'{name} ({r["epochs"]}-epoch run): val macro recall')
-    ax2.set_xlabel('epoch'); ax2.set_title('accuracy'); ax2.legend(fontsize=7); ax2.grid(alpha=.3)
+        for i, (name, r) in enumerate(comparison['variants'].items()):
+            colour = f'C{i}'
+            e = [h['epoch'] for h in r['history']]
+            ax3.plot(e, [h['valAccuracy'] for h in r['history']], '-', color=colour, lw=1, label=f'{name}: accuracy')
+            ax3.plot(e, [h['valMacroRecall'] for h in r['history']], ':', color=colour, lw=1, label=f'{name}: macro recall')
+        ax3.set_ylim(0.4, None)
+    ax3.set_xlabel('epoch'); ax3.set_title('every variant, validation'); ax3.legend(fontsize=6, ncol=2)
+    ax3.grid(alpha=.3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, metadata={'Software': None})
     plt.close(fig)
 
 
-def step_export(cfg, data, scratch):
+def onnx_export(net, path, size):
+    import inspect
+    extra = {}
+    # PyTorch 2.9+ defaults to the dynamo exporter; the TorchScript one gives the same graph on every version.
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
+        extra['dynamo'] = False
+    torch.onnx.export(net, torch.zeros(1, 1, size, size), path, input_names=['face'],
+                      output_names=['probabilities'], dynamic_axes={'face': {0: 'batch'}, 'probabilities': {0: 'batch'}},
+                      opset_version=13, do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, **extra)
+
+
+def describe_balance(sampling_power, loss_weight_power):
+    parts = ([f'class-balanced sampling (power {sampling_power})'] if sampling_power else []) + \
+            ([f'class-weighted loss (power {loss_weight_power})'] if loss_weight_power else [])
+    return ', '.join(parts) or 'plain'
+
+
+def describe_device(env):
+    if env.get('device') == 'cuda':
+        return f'{env.get("gpu", "GPU")}'
+    return f'CPU, {env.get("cpuThreads", 1)} thread(s)'
+
+
+def step_export(cfg, scratch):
     ckpt = torch.load(os.path.join(scratch, f'{cfg["id"]}.pt'))
-    net = FerCnn(cfg['model']['stages'], cfg['model']['dropout'], len(cfg['classes']))
+    net = FerCnn(ckpt['stages'], cfg['dropout'], len(cfg['classes']))
     net.load_state_dict(ckpt['model'])
     net = net.to(memory_format=torch.contiguous_format).eval()
     wrapped = WithSoftmax(net).eval()
     size = cfg['input']['size']
     onnx_path = os.path.join(MODELS, f'{cfg["id"]}.onnx')
-    torch.onnx.export(wrapped, torch.zeros(1, 1, size, size), onnx_path, input_names=['face'],
-                      output_names=['probabilities'], dynamic_axes={'face': {0: 'batch'}, 'probabilities': {0: 'batch'}},
-                      opset_version=13, do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)
+    onnx_export(wrapped, onnx_path, size)
     onnx_sha = sha256_file(onnx_path)
     log(f'wrote {onnx_path} ({os.path.getsize(onnx_path)} bytes, sha256 {onnx_sha[:16]}…)')
 
@@ -448,30 +686,33 @@ def step_export(cfg, data, scratch):
             comparison = json.load(f)
     history = ckpt['history']
     final = ckpt.get('final') or {}
+    info = ckpt['data']
     png = os.path.join(MODELS, f'{cfg["id"]}-learning-curves.png')
-    title = (f'{cfg["id"]}: {len(history)} epochs, balance "{ckpt.get("balance")}", CPU 1 thread; '
-             f'validation = FER2013 PublicTest less train duplicates ({data["info"]["validationImagesUsed"]} crops)')
+    title = (f'{cfg["id"]}: variant {ckpt["variant"]}, {len(history)} epochs on {describe_device(ckpt["environment"])}; '
+             f'validation = FER2013 PublicTest less train duplicates ({info["validationImagesUsed"]} crops)')
     learning_curves_png(history, comparison, png, title)
-    info = dict(data['info'])
     record = {
         'id': cfg['id'],
         'comment': 'Written by models/training/train.py; read by `npm run models:export` for the manifest entry.',
         'onnx': {'file': f'{cfg["id"]}.onnx', 'sha256': onnx_sha, 'bytes': os.path.getsize(onnx_path), 'opset': 13},
         'data': info,
         'config': cfg,
-        'balance': ckpt.get('balance'),
-        'samplingPower': ckpt.get('samplingPower'),
-        'environment': {'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version(),
-                        'machine': platform.machine(), 'threads': torch.get_num_threads(), 'device': 'cpu'},
+        'variant': ckpt['variant'],
+        'architecture': {'name': ckpt['arch'], 'stages': ckpt['stages'],
+                         'params': sum(p.numel() for p in net.parameters())},
+        'balance': describe_balance(ckpt['samplingPower'], ckpt['lossWeightPower']),
+        'samplingPower': ckpt['samplingPower'],
+        'lossWeightPower': ckpt['lossWeightPower'],
+        'environment': ckpt['environment'],
+        'exportEnvironment': environment(torch.device('cpu')),
         'trainingSeconds': ckpt.get('seconds'),
-        'secondsPerEpoch': round(sum(h['seconds'] for h in history) / max(1, len(history)), 1),
-        'validationPyTorch': {k: round_metrics(v) for k, v in final.items()},
-        'history': history,
+        'truncated': ckpt.get('truncated', False),
+        'secondsPerEpoch': round(sum(h['seconds'] for h in history) / max(1, len(history)), 2),
+        'validationPyTorch': final,
+        'history': rounded_history(history),
         'learningCurves': os.path.basename(png),
     }
-    with open(os.path.join(HERE, f'{cfg["id"]}.record.json'), 'w') as f:
-        json.dump(record, f, indent=2)
-        f.write('\n')
+    write_json(os.path.join(HERE, f'{cfg["id"]}.record.json'), record)
     log('wrote fixtures, learning curves and training record')
 
 
@@ -481,22 +722,46 @@ def main():
     p.add_argument('--tarball', default=os.path.join(ROOT, '..', 'shared', 'data', 'fer2013-train', 'fer2013-train.tar.gz'))
     p.add_argument('--validation', default=os.path.join(ROOT, '..', 'shared', 'data', 'fer2013'))
     p.add_argument('--scratch', default=os.path.join(ROOT, '.scratch', 'training'), help='checkpoints (git-ignored)')
-    p.add_argument('--step', choices=['all', 'compare', 'train', 'export'], default='all')
-    p.add_argument('--epochs', type=int, help='override train.epochs (e.g. a quick timing run)')
+    p.add_argument('--sweep', default=os.path.join(ROOT, '.scratch', 'training', 'sweep'),
+                   help='where the sweep writes one <variant>.npz per variant; for --step select, comma-separated '
+                        'folders: the model is picked from the last, the others are recorded beside it')
+    p.add_argument('--step', choices=['all', 'sweep', 'select', 'export', 'variant'], default='all')
+    p.add_argument('--device', choices=['cuda', 'cpu'], default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--budget', type=float, default=480,
+                   help='seconds from start by which the sweep should end; sets the epoch count (default 480)')
+    p.add_argument('--epochs', type=int, help='fix the epoch count instead of fitting it to --budget')
+    p.add_argument('--variants', help='comma-separated subset of config.json variants (default: all)')
+    p.add_argument('--subset', type=int, help='train on about N evenly spaced images only (a smoke test of the whole path)')
+    # Set by the sweep for its child processes.
+    for internal in ('--variant', '--cache', '--calib-dir'):
+        p.add_argument(internal, help=argparse.SUPPRESS)
+    p.add_argument('--out', help=argparse.SUPPRESS)
+    p.add_argument('--peers', type=int, help=argparse.SUPPRESS)
+    p.add_argument('--deadline', type=float, help=argparse.SUPPRESS)
+    p.add_argument('--hard-deadline', type=float, help=argparse.SUPPRESS)
     args = p.parse_args()
+    args.started = time.time()
     with open(args.config) as f:
         cfg = json.load(f)
-    if args.epochs:
-        cfg['train']['epochs'] = args.epochs
-    torch.set_num_threads(cfg['train']['threads'])
+    torch.set_num_threads(cfg['train']['cpuThreads'])
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = True
+    if args.step == 'variant':
+        return step_variant(cfg, args, device)
     os.makedirs(args.scratch, exist_ok=True)
-    data = load_data(cfg, os.path.normpath(args.tarball), os.path.normpath(args.validation))
-    if args.step in ('all', 'compare') and cfg['balance']['mode'] == 'auto':
-        step_compare(cfg, data, args.scratch)
-    if args.step in ('all', 'train'):
-        step_train(cfg, data, args.scratch)
+    if args.step in ('all', 'sweep'):
+        data = load_data(cfg, os.path.normpath(args.tarball), os.path.normpath(args.validation))
+        if args.subset:
+            every = max(1, len(data['train_y']) // args.subset)
+            data['train_x'], data['train_y'] = data['train_x'][::every], data['train_y'][::every]
+        args.out = args.out or args.sweep
+        step_sweep(cfg, args, device, data)
+        args.sweep = args.out
+    if args.step in ('all', 'select'):
+        step_select(cfg, args, args.scratch)
     if args.step in ('all', 'export'):
-        step_export(cfg, data, args.scratch)
+        step_export(cfg, args.scratch)
 
 
 if __name__ == '__main__':
