@@ -1,28 +1,78 @@
-/** The ensemble combines members by fitted per-class weights; fitting is judged on held-out folds. */
+/** The ensemble combines members by fitted per-class weights (a weighted sum or a weighted product); fitting is judged on held-out folds. */
 import { EMOTIONS } from '../functions/core/emotions';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { combine, combineAll, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
 import { metricsOf } from '../functions/core/eval/metrics';
 import { readManifest } from '../functions/core/manifest';
 import { coordinateAscent, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
 import { crossValidate, stratifiedFolds } from '../models/fit/crossValidation';
+import { logLinear } from '../models/fit/logLinear';
 
 const one = (k: number, confidence: number) =>
   Float32Array.from(EMOTIONS, (_, i) => (i === k ? confidence : (1 - confidence) / (EMOTIONS.length - 1)));
 const flat = (value: number) => Object.fromEntries(EMOTIONS.map((e) => [e, value])) as Record<(typeof EMOTIONS)[number], number>;
 
-describe('combine', () => {
+const sad = EMOTIONS.indexOf('sad');
+const happy = EMOTIONS.indexOf('happy');
+const sum = (p: Float32Array) => p.reduce((s, v) => s + v, 0);
+
+describe('combine: weighted sum', () => {
   it('lets a class weight overrule a more confident member', () => {
-    const sad = EMOTIONS.indexOf('sad');
-    const happy = EMOTIONS.indexOf('happy');
     const weights = { a: { ...flat(1), happy: 0.1 }, b: flat(1) };
-    const out = combine({ a: one(happy, 0.9), b: one(sad, 0.6) }, weights);
+    const out = combine({ a: one(happy, 0.9), b: one(sad, 0.6) }, { weights });
     expect(dominantEmotion(out)).toBe('sad');
-    expect(out.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+    expect(sum(out)).toBeCloseTo(1, 6);
   });
 
   it('falls back to uniform probabilities when every weight is zero', () => {
-    const out = combine({ a: one(0, 0.9) }, { a: flat(0) });
+    const out = combine({ a: one(0, 0.9) }, { weights: { a: flat(0) } });
     expect(Array.from(out)).toEqual(EMOTIONS.map(() => expect.closeTo(1 / 7, 6)));
+  });
+});
+
+describe('combine: log-linear (weighted product)', () => {
+  const ruledOut = (k: number, top: number) => Float32Array.from(EMOTIONS, (_, i) => (i === k ? 0.001 : i === top ? 0.5 : 0.499 / 5));
+
+  it('lets a member that rules a class out veto it, where a sum would not', () => {
+    // a: 70 % happy; b: happy nearly impossible, mildly sad.
+    const members = { a: one(happy, 0.7), b: ruledOut(happy, sad) };
+    const weights = { a: flat(1), b: flat(1) };
+    expect(dominantEmotion(combine(members, { weights }))).toBe('happy');
+    const product = combine(members, { rule: 'log-linear', weights, bias: flat(0) });
+    expect(dominantEmotion(product)).toBe('sad');
+    expect(sum(product)).toBeCloseTo(1, 5);
+  });
+
+  it('with one member, weight 1 and no bias, returns that member; the bias moves the class priors', () => {
+    const p = one(happy, 0.4);
+    const same = combine({ a: p }, { rule: 'log-linear', weights: { a: flat(1) }, bias: flat(0) });
+    EMOTIONS.forEach((_, k) => expect(same[k]).toBeCloseTo(p[k], 5));
+    const tilted = combine({ a: p }, { rule: 'log-linear', weights: { a: flat(1) }, bias: { ...flat(0), sad: 2 } });
+    expect(dominantEmotion(tilted)).toBe('sad');
+  });
+
+  it('survives a member probability of exactly 0', () => {
+    const zero = Float32Array.from(EMOTIONS, (_, i) => (i === happy ? 1 : 0));
+    const out = combine({ a: zero }, { rule: 'log-linear', weights: { a: flat(1) }, bias: flat(0) });
+    expect(out.every((v) => Number.isFinite(v))).toBe(true);
+    expect(dominantEmotion(out)).toBe('happy');
+  });
+});
+
+describe('readEnsemble', () => {
+  const write = (config: object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'memegen-ensemble-'));
+    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(config));
+    return dir;
+  };
+  const base = { method: 'x', members: [{ model: 'a', flip: false }], weights: { a: flat(1) }, framing: { margin: 0, shiftUp: 0 } };
+
+  it('refuses a log-linear ensemble without a bias for every class, and an unknown rule', () => {
+    expect(() => readEnsemble(write({ ...base, rule: 'log-linear', bias: { happy: 1 } }))).toThrow(/bias for every emotion/);
+    expect(() => readEnsemble(write({ ...base, rule: 'max' }))).toThrow(/unknown rule "max"/);
+    expect(readEnsemble(write(base)).weights.a.happy).toBe(1);
   });
 });
 
@@ -34,7 +84,7 @@ describe('models/ensemble.json', () => {
     expect(ensemble.members.length).toBeGreaterThanOrEqual(2);
     for (const m of ensemble.members) {
       expect(manifest.models.find((e) => e.id === m.model)?.task).toBe('expression');
-      for (const e of EMOTIONS) expect(ensemble.weights[m.model][e]).toBeGreaterThanOrEqual(0);
+      for (const e of EMOTIONS) expect(Number.isFinite(ensemble.weights[m.model][e])).toBe(true);
     }
   });
 
@@ -76,12 +126,23 @@ describe('fitting', () => {
     expect(searched).toBeGreaterThanOrEqual(baseline);
   });
 
-  it('learns to trust each member on the classes it knows, and that holds on held-out folds', () => {
-    const weights = coordinateAscent.fit(preds, labels);
-    const fitted = metricsOf(combineAll(preds, weights), labels);
-    const heldOut = crossValidate(coordinateAscent, preds, labels, stratifiedFolds(labels, 5));
+  it.each([
+    ['coordinate ascent', coordinateAscent],
+    ['log-linear', logLinear()],
+  ])('%s learns to trust each member on the classes it knows, and that holds on held-out folds', (_, combiner) => {
+    const combination = combiner.fit(preds, labels);
+    const fitted = metricsOf(combineAll(preds, combination), labels);
+    const heldOut = crossValidate(combiner, preds, labels, stratifiedFolds(labels, 5));
     const goodAlone = metricsOf(preds.good, labels);
     expect(heldOut.accuracy).toBeGreaterThan(goodAlone.accuracy + 0.1);
     expect(heldOut.accuracy).toBeLessThanOrEqual(fitted.accuracy + 0.02);
+  });
+
+  it('log-linear weighs each member up on its own classes', () => {
+    const { weights } = logLinear().fit(preds, labels);
+    for (let c = 0; c < EMOTIONS.length; c++) {
+      const [mine, theirs] = c < 4 ? ['good', 'other'] : ['other', 'good'];
+      expect(weights[mine][EMOTIONS[c]]).toBeGreaterThan(weights[theirs][EMOTIONS[c]]);
+    }
   });
 });

@@ -27,7 +27,7 @@ export async function evaluateExpressions(dir: string, excludeDuplicatesOf?: str
   }
   return {
     models: Object.fromEntries(Object.entries(perModel).map(([m, p]) => [m, metricsOf(p, labels)])),
-    ensemble: metricsOf(combineAll(perModel, ensemble.weights), labels),
+    ensemble: metricsOf(combineAll(perModel, ensemble), labels),
   };
 }
 

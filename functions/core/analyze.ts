@@ -145,7 +145,7 @@ export class Analyzer {
       if (timings) timings.classifyMs[m.model.id] = performance.now() - start;
     }
     const combineStart = performance.now();
-    const combined = combineAll(perModel, this.ensemble.weights);
+    const combined = combineAll(perModel, this.ensemble);
     if (timings) timings.combineMs = performance.now() - combineStart;
     return combined;
   }

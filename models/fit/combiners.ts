@@ -1,10 +1,10 @@
 /**
  * Ways to fit the ensemble's per-model, per-class weights from labelled
  * predictions. Every combiner is a function (train predictions, train labels) →
- * weights, so cross-validation can treat them alike.
+ * combination (rule, weights, bias), so cross-validation can treat them alike.
  */
 import { Emotion, EMOTIONS } from '../../functions/core/emotions';
-import { combineAll } from '../../functions/core/expression/ensemble';
+import { Combination, combineAll } from '../../functions/core/expression/ensemble';
 import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
 
 /** preds[model][i] = probabilities (EMOTIONS order) of image i. */
@@ -14,17 +14,17 @@ export type Weights = Record<string, Record<Emotion, number>>;
 export interface Combiner {
   name: string;
   description: string;
-  fit(preds: Predictions, labels: number[]): Weights;
+  fit(preds: Predictions, labels: number[]): Combination;
 }
 
 /** What we maximise: accuracy and macro recall count equally. */
 export const objectiveOf = (m: ClassificationMetrics): number => (m.accuracy + m.macroRecall) / 2;
 
-export function objective(preds: Predictions, labels: number[], weights: Weights): number {
-  return objectiveOf(metricsOf(combineAll(preds, weights), labels));
+export function objective(preds: Predictions, labels: number[], combination: Combination): number {
+  return objectiveOf(metricsOf(combineAll(preds, combination), labels));
 }
 
-const uniform = (models: string[], value = 1): Weights =>
+export const uniform = (models: string[], value = 1): Weights =>
   Object.fromEntries(models.map((m) => [m, Object.fromEntries(EMOTIONS.map((e) => [e, value]))])) as Weights;
 
 /** Only one member counts: to report each model alone through the same machinery. */
@@ -35,7 +35,7 @@ export function singleModel(model: string): Combiner {
     fit: (preds) => {
       const w = uniform(Object.keys(preds), 0);
       w[model] = uniform([model])[model];
-      return w;
+      return { weights: w };
     },
   };
 }
@@ -43,7 +43,7 @@ export function singleModel(model: string): Combiner {
 export const equalWeights: Combiner = {
   name: 'equal',
   description: 'plain average of the members',
-  fit: (preds) => uniform(Object.keys(preds)),
+  fit: (preds) => ({ weights: uniform(Object.keys(preds)) }),
 };
 
 /** The MemeGen article's method: weight = the model's recall (per-class accuracy) on that class. */
@@ -56,7 +56,7 @@ export const perClassAccuracy: Combiner = {
       const perClass = metricsOf(preds[model], labels).perClass;
       for (const e of EMOTIONS) w[model][e] = perClass[e];
     }
-    return w;
+    return { weights: w };
   },
 };
 
@@ -118,7 +118,7 @@ export const coordinateAscent: Combiner = {
   description: 'per-class weights searched one at a time on a 0..4 grid to maximise (accuracy + macro recall) / 2',
   fit: (preds, labels) => {
     const models = Object.keys(preds);
-    const w = perClassAccuracy.fit(preds, labels);
+    const w = perClassAccuracy.fit(preds, labels).weights;
     const flat = Object.fromEntries(models.map((m) => [m, flatten(preds[m])]));
     const scorer = new IncrementalScorer(flat, labels, w);
     let best = scorer.objective();
@@ -145,6 +145,6 @@ export const coordinateAscent: Combiner = {
       }
       if (!improved) break;
     }
-    return w;
+    return { weights: w };
   },
 };

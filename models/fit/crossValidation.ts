@@ -35,8 +35,8 @@ export function crossValidate(combiner: Combiner, preds: Predictions, labels: nu
   for (let f = 0; f < k; f++) {
     const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
     const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
-    const weights = combiner.fit(pick(preds, train), train.map((i) => labels[i]));
-    combineAll(pick(preds, test), weights).forEach((p, j) => (heldOut[test[j]] = p));
+    const combination = combiner.fit(pick(preds, train), train.map((i) => labels[i]));
+    combineAll(pick(preds, test), combination).forEach((p, j) => (heldOut[test[j]] = p));
   }
   return metricsOf(heldOut, labels);
 }

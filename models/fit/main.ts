@@ -11,11 +11,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceDetector } from '../../functions/core/detect/detector';
-import { EMOTIONS } from '../../functions/core/emotions';
+import { Emotion, EMOTIONS } from '../../functions/core/emotions';
 import { datasetSha256, listLabelledImages, withoutDuplicatesOf } from '../../functions/core/eval/dataset';
 import { chosen, decodeDataset, ModelPredictions, predictDataset } from '../../functions/core/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
-import { combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
+import { Combination, combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
 import { ExpressionModel } from '../../functions/core/expression/expressionModel';
 import { Manifest, readManifest } from '../../functions/core/manifest';
 import {
@@ -27,6 +27,7 @@ import {
   Predictions,
   singleModel,
 } from './combiners';
+import { logLinear } from './logLinear';
 import { confusionPng } from './confusionPng';
 import { crossValidate, stratifiedFolds } from './crossValidation';
 import { measureFraming } from './framing';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     { combiner: equalWeights, ensemble: true },
     { combiner: perClassAccuracy, ensemble: true },
     { combiner: coordinateAscent, ensemble: true },
+    { combiner: logLinear(), ensemble: true },
   ];
   const results: CandidateResult[] = candidates.map((c) => {
     const crossValidated = crossValidate(c.combiner, preds, labels, foldOf);
@@ -110,11 +112,15 @@ async function main(): Promise<void> {
     return { ...c, crossValidated };
   });
   const winner = results.filter((r) => r.ensemble).reduce((a, b) => (objectiveOf(b.crossValidated) > objectiveOf(a.crossValidated) ? b : a));
-  // Rounded as stored, so the recorded fitted-data score is that of the weights we ship.
-  const weights = Object.fromEntries(
-    Object.entries(winner.combiner.fit(preds, labels)).map(([m, w]) => [m, Object.fromEntries(EMOTIONS.map((e) => [e, round(w[e])]))]),
-  ) as EnsembleConfig['weights'];
-  const fittedOnAll = metricsOf(combineAll(preds, weights), labels);
+  // Rounded as stored, so the recorded fitted-data score is that of the combination we ship.
+  const fitted = winner.combiner.fit(preds, labels);
+  const roundRow = (w: Record<Emotion, number>) => Object.fromEntries(EMOTIONS.map((e) => [e, round(w[e])])) as Record<Emotion, number>;
+  const combination: Combination = {
+    rule: fitted.rule ?? 'weighted-sum',
+    weights: Object.fromEntries(Object.entries(fitted.weights).map(([m, w]) => [m, roundRow(w)])),
+    ...(fitted.bias ? { bias: roundRow(fitted.bias) } : {}),
+  };
+  const fittedOnAll = metricsOf(combineAll(preds, combination), labels);
 
   const data = {
     name: basename(dataDir),
@@ -127,7 +133,7 @@ async function main(): Promise<void> {
     method: winner.combiner.name,
     methodDescription: winner.combiner.description,
     members: expressionModels.map((m) => ({ model: m.id, flip: flip[m.id] })),
-    weights,
+    ...combination,
     framing: { margin: framing.margin, shiftUp: framing.shiftUp },
     framingMeasuredOn: { crops: framing.crops, detected: framing.detected },
     data,
@@ -167,7 +173,7 @@ async function main(): Promise<void> {
     writeFileSync(join(reportDir, file), confusionPng(`${r.combiner.name} — ${folds}-fold CV on ${data.name}`, r.crossValidated.confusion));
     pictures[r.combiner.name] = `report/${file}`;
   }
-  writeReport(join(MODELS_DIR, 'REPORT.md'), { data, folds, results, winner, flipGain, framing, pictures, weights: ensemble.weights });
+  writeReport(join(MODELS_DIR, 'REPORT.md'), { data, folds, results, winner, flipGain, framing, pictures, combination });
   console.log(`winner: ${winner.combiner.name}; wrote models/ensemble.json, models/models.json, models/REPORT.md`);
 }
 

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { EMOTIONS } from '../../functions/core/emotions';
 import { ClassificationMetrics } from '../../functions/core/eval/metrics';
-import { EnsembleConfig } from '../../functions/core/expression/ensemble';
+import { Combination } from '../../functions/core/expression/ensemble';
 import type { CandidateResult } from './main';
 import { FramingMeasurement } from './framing';
 
@@ -14,10 +14,12 @@ export interface ReportInput {
   flipGain: Record<string, { plain: ClassificationMetrics; flipped: ClassificationMetrics }>;
   framing: FramingMeasurement;
   pictures: Record<string, string>;
-  weights: EnsembleConfig['weights'];
+  combination: Combination;
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+const biasRow = ({ bias }: Combination): string[] => (bias ? [`| *bias* | ${EMOTIONS.map((e) => bias[e].toFixed(2)).join(' | ')} |`] : []);
 
 export function writeReport(path: string, r: ReportInput): void {
   const lines: string[] = [
@@ -59,10 +61,14 @@ export function writeReport(path: string, r: ReportInput): void {
     '## Shipped weights',
     '',
     `Method: **${r.winner.combiner.name}**: ${r.winner.combiner.description}; refitted on all ${r.data.images} crops.`,
+    r.combination.rule === 'log-linear'
+      ? 'Probabilities: softmax over classes of bias + Σ weight × ln(member probability).'
+      : 'Probabilities: Σ weight × member probability, renormalised.',
     '',
     '| model | ' + EMOTIONS.join(' | ') + ' |',
     '|---|' + EMOTIONS.map(() => '---').join('|') + '|',
-    ...Object.entries(r.weights).map(([m, w]) => `| ${m} | ${EMOTIONS.map((e) => w[e].toFixed(2)).join(' | ')} |`),
+    ...Object.entries(r.combination.weights).map(([m, w]) => `| ${m} | ${EMOTIONS.map((e) => w[e].toFixed(2)).join(' | ')} |`),
+    ...biasRow(r.combination),
     '',
     '## Face framing',
     '',

@@ -1,7 +1,8 @@
 /**
  * The expression ensemble: per-model, per-class weights (fitted by
  * `npm run models:fit`, stored in models/ensemble.json) combine the members'
- * probabilities; the combination is renormalised into probabilities.
+ * probabilities, by a weighted sum or a weighted product (log-linear), into
+ * probabilities again.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,12 +16,29 @@ export interface EnsembleMember {
   flip: boolean;
 }
 
-export interface EnsembleConfig {
+/**
+ * - `weighted-sum` (the default): p(c) ∝ Σ_m w[m][c] · p_m(c).
+ * - `log-linear`: p(c) = softmax over c of bias[c] + Σ_m w[m][c] · ln p_m(c), a weighted
+ *   product of the members' probabilities. A member that rules a class out (p near 0)
+ *   pulls it down hard, which a sum cannot do; the bias moves the class priors.
+ */
+export type CombinationRule = 'weighted-sum' | 'log-linear';
+
+export interface Combination {
+  rule?: CombinationRule;
+  /** weights[model][emotion] */
+  weights: Record<string, Record<Emotion, number>>;
+  /** Per-class offsets, `log-linear` only. */
+  bias?: Record<Emotion, number>;
+}
+
+/** Probabilities below this are clamped before the logarithm, so one 0 cannot veto a class outright. */
+export const LOG_FLOOR = 1e-6;
+
+export interface EnsembleConfig extends Combination {
   comment?: string;
   method: string;
   members: EnsembleMember[];
-  /** weights[model][emotion] */
-  weights: Record<string, Record<Emotion, number>>;
   /** How face crops are framed around the detector box. */
   framing: Framing;
   [extra: string]: unknown;
@@ -34,14 +52,29 @@ export function readEnsemble(dir = modelsDir()): EnsembleConfig {
       throw new Error(`ensemble.json: member ${m.model} lacks a weight for every emotion`);
     }
   }
+  const rule = config.rule ?? 'weighted-sum';
+  if (rule !== 'weighted-sum' && rule !== 'log-linear') throw new Error(`ensemble.json: unknown rule "${String(rule)}"`);
+  if (rule === 'log-linear' && EMOTIONS.some((e) => typeof config.bias?.[e] !== 'number')) {
+    throw new Error('ensemble.json: a log-linear ensemble needs a bias for every emotion');
+  }
   return config;
 }
 
-/** Weighted per-class sum of member probabilities, renormalised to sum to 1. */
-export function combine(
-  memberProbabilities: Record<string, Float32Array | number[]>,
-  weights: Record<string, Record<Emotion, number>>,
-): Float32Array {
+/** Combines one image's member probabilities by {@link Combination}; the result sums to 1. */
+export function combine(memberProbabilities: Record<string, Float32Array | number[]>, combination: Combination): Float32Array {
+  const { weights } = combination;
+  if (combination.rule === 'log-linear') {
+    const bias = combination.bias;
+    const scores = Float64Array.from(EMOTIONS, (e) => bias?.[e] ?? 0);
+    for (const [model, probs] of Object.entries(memberProbabilities)) {
+      const w = weights[model];
+      EMOTIONS.forEach((e, k) => (scores[k] += w[e] * Math.log(Math.max(probs[k], LOG_FLOOR))));
+    }
+    const top = Math.max(...scores);
+    const exp = scores.map((s) => Math.exp(s - top));
+    const total = exp.reduce((a, b) => a + b, 0);
+    return Float32Array.from(exp, (v) => v / total);
+  }
   const scores = new Float32Array(EMOTIONS.length);
   for (const [model, probs] of Object.entries(memberProbabilities)) {
     const w = weights[model];
@@ -52,13 +85,10 @@ export function combine(
 }
 
 /** {@link combine} for many images at once: perModel[model][i] are image i's probabilities. */
-export function combineAll(
-  perModel: Record<string, (Float32Array | number[])[]>,
-  weights: Record<string, Record<Emotion, number>>,
-): Float32Array[] {
+export function combineAll(perModel: Record<string, (Float32Array | number[])[]>, combination: Combination): Float32Array[] {
   const models = Object.keys(perModel);
   const count = models.length ? perModel[models[0]].length : 0;
-  return Array.from({ length: count }, (_, i) => combine(Object.fromEntries(models.map((m) => [m, perModel[m][i]])), weights));
+  return Array.from({ length: count }, (_, i) => combine(Object.fromEntries(models.map((m) => [m, perModel[m][i]])), combination));
 }
 
 export function toEmotionScores(probabilities: Float32Array | number[]): EmotionScores {
