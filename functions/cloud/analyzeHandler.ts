@@ -8,7 +8,7 @@
 import { Analysis } from '../core/analyze';
 import { Config } from './config';
 import { MalformedEvent, IncomingEvent, storageEvent, UploadedObject } from './events';
-import { failJob, PermanentFailure, permanentFailureOf, recordFailedAttempt } from './failures';
+import { failOrRetry, PermanentFailure } from './failures';
 import { jobIdFor } from './jobs';
 import { requestFromMetadata } from './jobRequest';
 import { Logger } from './log';
@@ -114,11 +114,7 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
       );
       log.log('INFO', `analysed: ${analysis.faces.length} face(s)`, { faces: analysis.faces.length, analyzeMs });
     } catch (error) {
-      const failure = permanentFailureOf(error);
-      if (failure) return failJob({ id, statuses, blobs, log, source, fresh }, failure, now());
-      log.log('ERROR', 'analysis failed; Pub/Sub will deliver again', { error });
-      await recordFailedAttempt(statuses, id, 'analyze', config.maxDeliveryAttempts, now(), log);
-      throw error;
+      return failOrRetry(error, { id, statuses, blobs, log, source, fresh }, 'analyze', config.maxDeliveryAttempts, now());
     }
   };
 }

@@ -21,11 +21,28 @@ export class PermanentFailure extends Error {
   }
 }
 
-export function permanentFailureOf(error: unknown): PermanentFailure | undefined {
+function permanentFailureOf(error: unknown): PermanentFailure | undefined {
   if (error instanceof PermanentFailure) return error;
   if (error instanceof ImageError) return new PermanentFailure(error.code, error.message);
   if (error instanceof RenderOptionError) return new PermanentFailure(error.code, error.message);
   return undefined;
+}
+
+export type Stage = 'analyze' | 'render';
+
+const STAGE_NAMES: Record<Stage, string> = { analyze: 'analysis', render: 'rendering' };
+
+/**
+ * What a handler does with an error from its stage: a permanent failure ends the job and
+ * returns (the message is acknowledged); anything else is counted in the status and
+ * thrown, so Pub/Sub delivers again.
+ */
+export async function failOrRetry(error: unknown, context: FailureContext, stage: Stage, maxAttempts: number, now: Date): Promise<void> {
+  const failure = permanentFailureOf(error);
+  if (failure) return failJob(context, failure, now);
+  context.log.log('ERROR', `${STAGE_NAMES[stage]} failed; Pub/Sub will deliver again`, { error });
+  await recordFailedAttempt(context.statuses, context.id, stage, maxAttempts, now, context.log);
+  throw error;
 }
 
 export interface FailureContext {
@@ -39,7 +56,7 @@ export interface FailureContext {
 }
 
 /** Marks the job failed (unless it already finished) and deletes its original upload. */
-export async function failJob(context: FailureContext, failure: PermanentFailure, now: Date): Promise<void> {
+async function failJob(context: FailureContext, failure: PermanentFailure, now: Date): Promise<void> {
   await context.statuses.update(context.id, (current) =>
     canMove(current, 'failed')
       ? { ...(current ?? context.fresh()), state: 'failed', error: failure.message, code: failure.code, updatedAt: now.toISOString() }
@@ -58,10 +75,10 @@ export async function failJob(context: FailureContext, failure: PermanentFailure
  * Counting in the status works the same on GCP and on the emulator, whose pushes carry no
  * delivery attempt number. Best effort: if storage itself is failing, the count is lost.
  */
-export async function recordFailedAttempt(
+async function recordFailedAttempt(
   statuses: StatusStore,
   id: string,
-  stage: 'analyze' | 'render',
+  stage: Stage,
   maxAttempts: number,
   now: Date,
   log: Logger,

@@ -6,7 +6,7 @@
 import { renderMeme } from '../core/render/renderMeme';
 import { Config } from './config';
 import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
-import { failJob, PermanentFailure, permanentFailureOf, recordFailedAttempt } from './failures';
+import { failOrRetry, PermanentFailure } from './failures';
 import { Logger } from './log';
 import { BlobStore } from './ports';
 import { parseRenderRequest, RenderRequest } from './renderRequest';
@@ -92,11 +92,7 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
       await blobs.delete(source.bucket, source.object, { ifGenerationMatch: source.generation });
       log.log('INFO', written ? 'meme done' : 'meme rewritten by a duplicate delivery', { renderMs, waitMs, bytes: meme.bytes.length });
     } catch (error) {
-      const failure = permanentFailureOf(error);
-      if (failure) return failJob({ id, statuses, blobs, log, source, fresh }, failure, now());
-      log.log('ERROR', 'rendering failed; Pub/Sub will deliver again', { error });
-      await recordFailedAttempt(statuses, id, 'render', config.maxDeliveryAttempts, now(), log);
-      throw error;
+      return failOrRetry(error, { id, statuses, blobs, log, source, fresh }, 'render', config.maxDeliveryAttempts, now());
     }
   };
 }
