@@ -1,0 +1,40 @@
+// ESLint flat config: typescript-eslint's recommended rules everywhere, plus the type-aware
+// rules that catch real bugs in async code (a forgotten await, a promise passed where a
+// callback is expected). Formatting is Prettier's job, so no stylistic rules here.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules/', 'dist/', 'out/', 'coverage/', '.cache/', '.scratch/', 'infra/build/', 'infra/.terraform/'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Plain CommonJS and browser scripts.
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: globals.node,
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The upload page runs in the browser as an ES module.
+    files: ['functions/cloud/page/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+  },
+);
