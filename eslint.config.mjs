@@ -7,7 +7,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'out/', 'coverage/', '.cache/', '.scratch/', 'infra/build/', 'infra/.terraform/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'out/',
+      'coverage/',
+      '.cache/',
+      '.scratch/',
+      'infra/build/',
+      'infra/.terraform/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -25,7 +25,10 @@ interface FaceApi {
   detectAllFaces(input: tf.Tensor3D, options: unknown): { withFaceExpressions(): Promise<unknown[]> };
 }
 
-export async function startBaseline(): Promise<{ describe: string; run(photo: BenchPhoto): Promise<number> }> {
+export async function startBaseline(): Promise<{
+  describe: string;
+  run(photo: BenchPhoto): Promise<number>;
+}> {
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   setWasmPaths(wasmDir + '/');
   setThreadsCount(1);
@@ -53,7 +56,10 @@ export async function startBaseline(): Promise<{ describe: string; run(photo: Be
   };
 }
 
-export async function benchBaseline(photos: BenchPhoto[], runs: number): Promise<{ describe: string; results: BaselineResult[] }> {
+export async function benchBaseline(
+  photos: BenchPhoto[],
+  runs: number,
+): Promise<{ describe: string; results: BaselineResult[] }> {
   const baseline = await startBaseline();
   const results: BaselineResult[] = [];
   for (const photo of photos) {

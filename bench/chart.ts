@@ -16,7 +16,12 @@ const SEGMENTS = [
   { stage: 'render + encode', label: 'render + encode', colour: '#37b24d' },
 ] as const;
 
-export function drawChart(stages: PhotoStages[], baseline: BaselineResult[], file: string, baselineName: string): void {
+export function drawChart(
+  stages: PhotoStages[],
+  baseline: BaselineResult[],
+  file: string,
+  baselineName: string,
+): void {
   registerBundledFonts();
   const rows = stages.filter((s) => baseline.some((b) => b.photo === s.photo));
   const width = 1200;
@@ -37,7 +42,11 @@ export function drawChart(stages: PhotoStages[], baseline: BaselineResult[], fil
 
   const memegenTotal = (s: PhotoStages): number =>
     SEGMENTS.reduce((sum, segment) => sum + (s.stages['1 thread'][segment.stage]?.median ?? 0), 0);
-  const max = Math.max(...rows.map((s) => Math.max(memegenTotal(s), baseline.find((b) => b.photo === s.photo)!.detectAndClassify.median)));
+  const max = Math.max(
+    ...rows.map((s) =>
+      Math.max(memegenTotal(s), baseline.find((b) => b.photo === s.photo)!.detectAndClassify.median),
+    ),
+  );
   const scale = (width - left - 120) / max;
   rows.forEach((s, i) => {
     const y = top + i * rowHeight;
@@ -66,7 +75,10 @@ export function drawChart(stages: PhotoStages[], baseline: BaselineResult[], fil
   });
   let x = 24;
   const legendY = height - 30;
-  for (const item of [...SEGMENTS.map((s) => ({ label: s.label, colour: s.colour })), { label: 'face-api + tfjs WASM', colour: '#e03131' }]) {
+  for (const item of [
+    ...SEGMENTS.map((s) => ({ label: s.label, colour: s.colour })),
+    { label: 'face-api + tfjs WASM', colour: '#e03131' },
+  ]) {
     ctx.fillStyle = item.colour;
     ctx.fillRect(x, legendY - 12, 16, 16);
     ctx.fillStyle = '#333333';

@@ -31,23 +31,50 @@ export async function benchColdStarts(processes: number): Promise<ColdStarts> {
   const cli: number[] = [];
   for (let i = 0; i < processes; i++) {
     const start = performance.now();
-    await exited(spawn(process.execPath, [join(ROOT, 'bin', 'memegen.js'), 'make', photo, '-o', join(dir, `cold-${i}.jpg`)], { stdio: 'ignore' }));
+    await exited(
+      spawn(
+        process.execPath,
+        [join(ROOT, 'bin', 'memegen.js'), 'make', photo, '-o', join(dir, `cold-${i}.jpg`)],
+        { stdio: 'ignore' },
+      ),
+    );
     cli.push(performance.now() - start);
   }
   const emulator = findPubSubEmulator();
   if (!emulator) return { cli: figure(cli), analyzeFunctionSkipped: 'the Pub/Sub emulator is not installed' };
-  return { cli: figure(cli), analyzeFunction: figure(await analyzeFunctionColdStarts(processes, dir, photo, emulator)) };
+  return {
+    cli: figure(cli),
+    analyzeFunction: figure(await analyzeFunctionColdStarts(processes, dir, photo, emulator)),
+  };
 }
 
-async function analyzeFunctionColdStarts(processes: number, dir: string, photo: string, emulatorBin: string): Promise<number[]> {
+async function analyzeFunctionColdStarts(
+  processes: number,
+  dir: string,
+  photo: string,
+  emulatorBin: string,
+): Promise<number[]> {
   const project = 'memegen-bench';
   const credentials = createLocalCredentials(join(dir, 'credentials'), project);
-  const server = await startStorageServer({ root: join(dir, 'storage'), signers: { [credentials.clientEmail]: credentials.publicKeyPem }, log: () => undefined });
-  const pubsub = await EmulatorPubSub.start(emulatorBin, 18000 + Math.floor(Math.random() * 2000), project, () => undefined);
+  const server = await startStorageServer({
+    root: join(dir, 'storage'),
+    signers: { [credentials.clientEmail]: credentials.publicKeyPem },
+    log: () => undefined,
+  });
+  const pubsub = await EmulatorPubSub.start(
+    emulatorBin,
+    18000 + Math.floor(Math.random() * 2000),
+    project,
+    () => undefined,
+  );
   const times: number[] = [];
   try {
     await pubsub.createTopic(`projects/${project}/topics/render`);
-    const storage = new Storage({ apiEndpoint: server.url, keyFilename: credentials.keyFile, projectId: project });
+    const storage = new Storage({
+      apiEndpoint: server.url,
+      keyFilename: credentials.keyFile,
+      projectId: project,
+    });
     await storage.createBucket('bench-inbox');
     await storage.createBucket('bench-public');
     const env = {
@@ -69,7 +96,13 @@ async function analyzeFunctionColdStarts(processes: number, dir: string, photo: 
       const body = JSON.stringify({
         message: {
           data: Buffer.from(JSON.stringify(file.metadata)).toString('base64'),
-          attributes: { eventType: 'OBJECT_FINALIZE', payloadFormat: 'JSON_API_V1', bucketId: 'bench-inbox', objectId: name, objectGeneration: String(file.metadata.generation) },
+          attributes: {
+            eventType: 'OBJECT_FINALIZE',
+            payloadFormat: 'JSON_API_V1',
+            bucketId: 'bench-inbox',
+            objectId: name,
+            objectGeneration: String(file.metadata.generation),
+          },
           messageId: String(i + 1),
           publishTime: new Date().toISOString(),
         },
@@ -78,11 +111,20 @@ async function analyzeFunctionColdStarts(processes: number, dir: string, photo: 
       const start = performance.now();
       const child = spawn(
         process.execPath,
-        [join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js'), '--target=analyze', '--signature-type=cloudevent', `--port=${port}`, `--source=${join(ROOT, 'dist', 'functions', 'index.js')}`],
+        [
+          join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js'),
+          '--target=analyze',
+          '--signature-type=cloudevent',
+          `--port=${port}`,
+          `--source=${join(ROOT, 'dist', 'functions', 'index.js')}`,
+        ],
         { env, stdio: 'ignore' },
       );
       try {
-        const status = await postWhenListening(`http://127.0.0.1:${port}/projects/${project}/topics/uploads`, body);
+        const status = await postWhenListening(
+          `http://127.0.0.1:${port}/projects/${project}/topics/uploads`,
+          body,
+        );
         times.push(performance.now() - start);
         if (status >= 300) throw new Error(`analyze answered ${status} to its first event`);
       } finally {
@@ -102,7 +144,11 @@ async function postWhenListening(url: string, body: string): Promise<number> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       await response.arrayBuffer();
       return response.status;
     } catch (error) {
@@ -113,5 +159,7 @@ async function postWhenListening(url: string, body: string): Promise<number> {
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  return new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+  );
 }

@@ -58,16 +58,49 @@ async function main(): Promise<void> {
   const comparison = baseline.results.map((b) => {
     const ours = memegen(b.photo);
     const analyze = ours.stages['1 thread'].analyzeImage!.median;
-    return { photo: b.photo, baselineMs: b.detectAndClassify, memegenAnalyzeMs: analyze, ratio: round(b.detectAndClassify.median / analyze, 1), baselineFaces: b.faces, memegenFaces: ours.faces, sameFaceCount: b.faces === ours.faces };
+    return {
+      photo: b.photo,
+      baselineMs: b.detectAndClassify,
+      memegenAnalyzeMs: analyze,
+      ratio: round(b.detectAndClassify.median / analyze, 1),
+      baselineFaces: b.faces,
+      memegenFaces: ours.faces,
+      sameFaceCount: b.faces === ours.faces,
+    };
   });
   const budgetPhoto = memegen(BUDGET_PHOTO).stages['1 thread'];
   const budgets = [
-    { name: `analyzeImage, ${BUDGET_PHOTO} (1920×1280), 1 thread, median ms`, budget: 15, measured: budgetPhoto.analyzeImage!.median, lowerIsBetter: true },
-    { name: `speed-up over ${'face-api + tfjs WASM'} on the same photo, ×`, budget: 8, measured: comparison.find((c) => c.photo === BUDGET_PHOTO)!.ratio, lowerIsBetter: false },
-    { name: 'render + encode, same photo, median ms', budget: 40, measured: budgetPhoto['render + encode']!.median, lowerIsBetter: true },
-    { name: 'cold start to first meme (CLI process), median ms', budget: 800, measured: coldStartMs.cli.median, lowerIsBetter: true },
+    {
+      name: `analyzeImage, ${BUDGET_PHOTO} (1920×1280), 1 thread, median ms`,
+      budget: 15,
+      measured: budgetPhoto.analyzeImage!.median,
+      lowerIsBetter: true,
+    },
+    {
+      name: `speed-up over ${'face-api + tfjs WASM'} on the same photo, ×`,
+      budget: 8,
+      measured: comparison.find((c) => c.photo === BUDGET_PHOTO)!.ratio,
+      lowerIsBetter: false,
+    },
+    {
+      name: 'render + encode, same photo, median ms',
+      budget: 40,
+      measured: budgetPhoto['render + encode']!.median,
+      lowerIsBetter: true,
+    },
+    {
+      name: 'cold start to first meme (CLI process), median ms',
+      budget: 800,
+      measured: coldStartMs.cli.median,
+      lowerIsBetter: true,
+    },
     { name: 'peak RSS making all memes, MB', budget: 300, measured: memory.peakRssMb, lowerIsBetter: true },
-    { name: 'local stack upload → meme p50 (one upload at a time), ms', budget: 250, measured: latency.pipelineLatencyMs.p50, lowerIsBetter: true },
+    {
+      name: 'local stack upload → meme p50 (one upload at a time), ms',
+      budget: 250,
+      measured: latency.pipelineLatencyMs.p50,
+      lowerIsBetter: true,
+    },
   ].map((b) => ({ ...b, met: b.lowerIsBetter ? b.measured <= b.budget : b.measured >= b.budget }));
 
   const report = {
@@ -84,7 +117,11 @@ async function main(): Promise<void> {
   if (values.chart) {
     const dir = join(__dirname, '..', 'docs', 'bench');
     mkdirSync(dir, { recursive: true });
-    const chosen = stages.filter((s) => [BUDGET_PHOTO, 'synthetic-12mp.jpg', 'matplotlib_grace_hopper.jpg', 'faceapi_sample4.jpg'].includes(s.photo));
+    const chosen = stages.filter((s) =>
+      [BUDGET_PHOTO, 'synthetic-12mp.jpg', 'matplotlib_grace_hopper.jpg', 'faceapi_sample4.jpg'].includes(
+        s.photo,
+      ),
+    );
     drawChart(chosen, baseline.results, join(dir, 'bench.png'), 'face-api + tfjs WASM');
     progress(`chart written to ${join('docs', 'bench', 'bench.png')}`);
   }
@@ -98,7 +135,17 @@ async function main(): Promise<void> {
 function printReport(report: {
   machine: { cpus: number; cpu: string; node: string };
   stagesMs: PhotoStages[];
-  baseline: { describe: string; comparison: { photo: string; baselineMs: { median: number }; memegenAnalyzeMs: number; ratio: number; baselineFaces: number; memegenFaces: number }[] };
+  baseline: {
+    describe: string;
+    comparison: {
+      photo: string;
+      baselineMs: { median: number };
+      memegenAnalyzeMs: number;
+      ratio: number;
+      baselineFaces: number;
+      memegenFaces: number;
+    }[];
+  };
   coldStartMs: Awaited<ReturnType<typeof benchColdStarts>>;
   memory: { peakRssMb: number };
   latency: Awaited<ReturnType<typeof benchPipeline>>;
@@ -107,11 +154,27 @@ function printReport(report: {
   benchSeconds: number;
 }): void {
   const { machine } = report;
-  console.log(`memegen benchmark — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}; medians (ms) unless noted\n`);
-  const columns = ['decode', 'detect', 'classify (all models)', 'classify per face', 'analyzeImage', 'render + encode', 'makeMeme'];
+  console.log(
+    `memegen benchmark — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}; medians (ms) unless noted\n`,
+  );
+  const columns = [
+    'decode',
+    'detect',
+    'classify (all models)',
+    'classify per face',
+    'analyzeImage',
+    'render + encode',
+    'makeMeme',
+  ];
   for (const config of ['1 thread', 'default threads'] as const) {
     console.log(`Stages, onnxruntime ${config}`);
-    console.log(['photo'.padEnd(30), 'faces'.padStart(5), ...columns.map((c) => c.replace('classify (all models)', 'classify').padStart(13))].join(' '));
+    console.log(
+      [
+        'photo'.padEnd(30),
+        'faces'.padStart(5),
+        ...columns.map((c) => c.replace('classify (all models)', 'classify').padStart(13)),
+      ].join(' '),
+    );
     for (const s of report.stagesMs) {
       const cells = columns.map((c) => (s.stages[config][c]?.median ?? NaN).toFixed(1).padStart(13));
       console.log([s.photo.padEnd(30), String(s.faces).padStart(5), ...cells].join(' '));
@@ -119,21 +182,50 @@ function printReport(report: {
     console.log();
   }
   console.log(`Side by side: ${report.baseline.describe}`);
-  console.log(['photo'.padEnd(30), 'face-api'.padStart(10), 'memegen'.padStart(10), 'ratio'.padStart(7), 'faces (them/us)'.padStart(16)].join(' '));
+  console.log(
+    [
+      'photo'.padEnd(30),
+      'face-api'.padStart(10),
+      'memegen'.padStart(10),
+      'ratio'.padStart(7),
+      'faces (them/us)'.padStart(16),
+    ].join(' '),
+  );
   for (const c of report.baseline.comparison) {
-    console.log([c.photo.padEnd(30), c.baselineMs.median.toFixed(0).padStart(10), c.memegenAnalyzeMs.toFixed(1).padStart(10), `${c.ratio}×`.padStart(7), `${c.baselineFaces}/${c.memegenFaces}`.padStart(16)].join(' '));
+    console.log(
+      [
+        c.photo.padEnd(30),
+        c.baselineMs.median.toFixed(0).padStart(10),
+        c.memegenAnalyzeMs.toFixed(1).padStart(10),
+        `${c.ratio}×`.padStart(7),
+        `${c.baselineFaces}/${c.memegenFaces}`.padStart(16),
+      ].join(' '),
+    );
   }
   const cold = report.coldStartMs;
-  console.log(`\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`);
-  console.log(cold.analyzeFunction ? `            analyze under the functions framework, launch to first event handled ${cold.analyzeFunction.median.toFixed(0)} ms (p90 ${cold.analyzeFunction.p90.toFixed(0)}, ${cold.analyzeFunction.runs} processes)` : `            analyze function: skipped (${cold.analyzeFunctionSkipped})`);
+  console.log(
+    `\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`,
+  );
+  console.log(
+    cold.analyzeFunction
+      ? `            analyze under the functions framework, launch to first event handled ${cold.analyzeFunction.median.toFixed(0)} ms (p90 ${cold.analyzeFunction.p90.toFixed(0)}, ${cold.analyzeFunction.runs} processes)`
+      : `            analyze function: skipped (${cold.analyzeFunctionSkipped})`,
+  );
   console.log(`Memory: peak RSS ${report.memory.peakRssMb} MB making every meme in one process`);
   const l = report.latency;
-  console.log(`Local stack: ${l.uploads} uploads one at a time: upload → meme p50 ${l.pipelineLatencyMs.p50} / p90 ${l.pipelineLatencyMs.p90} / p99 ${l.pipelineLatencyMs.p99} ms (client-observed p50 ${l.clientLatencyMs.p50}); ${l.done} done`);
+  console.log(
+    `Local stack: ${l.uploads} uploads one at a time: upload → meme p50 ${l.pipelineLatencyMs.p50} / p90 ${l.pipelineLatencyMs.p90} / p99 ${l.pipelineLatencyMs.p99} ms (client-observed p50 ${l.clientLatencyMs.p50}); ${l.done} done`,
+  );
   const p = report.pipeline;
-  console.log(`Local stack: ${p.uploads} uploads at concurrency ${p.concurrency}: ${p.done} done, ${p.failed} failed, ${p.lostOrDuplicated} lost or duplicated, ${p.memesPerSecond} memes/s`);
-  console.log(`             upload → meme p50 ${p.pipelineLatencyMs.p50} / p90 ${p.pipelineLatencyMs.p90} / p99 ${p.pipelineLatencyMs.p99} ms (client-observed p50 ${p.clientLatencyMs.p50})`);
+  console.log(
+    `Local stack: ${p.uploads} uploads at concurrency ${p.concurrency}: ${p.done} done, ${p.failed} failed, ${p.lostOrDuplicated} lost or duplicated, ${p.memesPerSecond} memes/s`,
+  );
+  console.log(
+    `             upload → meme p50 ${p.pipelineLatencyMs.p50} / p90 ${p.pipelineLatencyMs.p90} / p99 ${p.pipelineLatencyMs.p99} ms (client-observed p50 ${p.clientLatencyMs.p50})`,
+  );
   console.log('\nBudgets');
-  for (const b of report.budgets) console.log(`  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.measured} (budget ${b.budget})`);
+  for (const b of report.budgets)
+    console.log(`  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.measured} (budget ${b.budget})`);
   console.log(`\n(${report.benchSeconds} s)`);
 }
 

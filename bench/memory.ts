@@ -33,7 +33,9 @@ export async function benchMemory(photos: BenchPhoto[]): Promise<MemoryFigures> 
   const dir = mkdtempSync(join(tmpdir(), 'memegen-memory-'));
   for (const photo of photos) writeFileSync(join(dir, photo.name), photo.bytes);
   const library = join(__dirname, '..', 'dist', 'functions', 'core', 'render', 'renderMeme.js');
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD, library, dir], { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } });
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD, library, dir], {
+    env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+  });
   const { maxRssKb } = JSON.parse(stdout) as { maxRssKb: number };
   return { peakRssMb: Math.round(maxRssKb / 1024), photos: photos.length };
 }

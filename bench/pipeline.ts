@@ -17,7 +17,13 @@ import { Percentiles, percentiles } from './stats';
 
 const PHOTOS = join(__dirname, '..', 'test', 'photos');
 /** A mix of the bundled photos: three 1920-px group photos and two small portraits. */
-const MIX = ['faceapi_sample1.jpg', 'matplotlib_grace_hopper.jpg', 'faceapi_sample3.jpg', 'skimage_camera.png', 'faceapi_sample5.jpg'];
+const MIX = [
+  'faceapi_sample1.jpg',
+  'matplotlib_grace_hopper.jpg',
+  'faceapi_sample3.jpg',
+  'skimage_camera.png',
+  'faceapi_sample5.jpg',
+];
 
 export interface PipelineFigures {
   uploads: number;
@@ -31,10 +37,22 @@ export interface PipelineFigures {
   clientLatencyMs: Percentiles;
 }
 
-export async function benchPipeline(uploads: number, concurrency: number, pubsub: 'emulator' | 'in-process'): Promise<PipelineFigures> {
+export async function benchPipeline(
+  uploads: number,
+  concurrency: number,
+  pubsub: 'emulator' | 'in-process',
+): Promise<PipelineFigures> {
   process.env.METADATA_SERVER_DETECTION ??= 'none';
-  const stack = await startLocalStack({ port: 0, pubsub, dataDir: join(PHOTOS, '..', '..', '.cache', `bench-stack-${process.pid}`), log: () => undefined });
-  const photos = MIX.map((name) => ({ bytes: readFileSync(join(PHOTOS, name)), type: name.endsWith('.png') ? 'image/png' : 'image/jpeg' }));
+  const stack = await startLocalStack({
+    port: 0,
+    pubsub,
+    dataDir: join(PHOTOS, '..', '..', '.cache', `bench-stack-${process.pid}`),
+    log: () => undefined,
+  });
+  const photos = MIX.map((name) => ({
+    bytes: readFileSync(join(PHOTOS, name)),
+    type: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+  }));
   const results: { status: StatusDocument; clientMs: number }[] = [];
   try {
     // Warm-up: the first meme pays for lazy initialisation in every function.
@@ -67,20 +85,32 @@ export async function benchPipeline(uploads: number, concurrency: number, pubsub
   }
 }
 
-async function oneUpload(pageUrl: string, photo: { bytes: Buffer; type: string }): Promise<{ status: StatusDocument; clientMs: number }> {
+async function oneUpload(
+  pageUrl: string,
+  photo: { bytes: Buffer; type: string },
+): Promise<{ status: StatusDocument; clientMs: number }> {
   const response = await fetch(`${pageUrl}api/uploads`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ contentType: photo.type, size: photo.bytes.length }),
   });
-  const upload = (await response.json()) as { uploadUrl: string; uploadHeaders: Record<string, string>; statusUrl: string };
-  const put = await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.uploadHeaders, body: photo.bytes });
+  const upload = (await response.json()) as {
+    uploadUrl: string;
+    uploadHeaders: Record<string, string>;
+    statusUrl: string;
+  };
+  const put = await fetch(upload.uploadUrl, {
+    method: 'PUT',
+    headers: upload.uploadHeaders,
+    body: photo.bytes,
+  });
   if (!put.ok) throw new Error(`upload refused: ${put.status} ${await put.text()}`);
   const uploaded = performance.now();
   for (;;) {
     const polled = await fetch(upload.statusUrl);
     const status = (await polled.json()) as StatusDocument;
-    if (status.state === 'done' || status.state === 'failed') return { status, clientMs: performance.now() - uploaded };
+    if (status.state === 'done' || status.state === 'failed')
+      return { status, clientMs: performance.now() - uploaded };
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -100,10 +130,17 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(figures, null, 2));
     return;
   }
-  const row = (name: string, p: Percentiles): string => `${name.padEnd(34)} ${String(p.p50).padStart(8)} ${String(p.p90).padStart(8)} ${String(p.p99).padStart(8)}`;
-  console.log(`${figures.uploads} uploads at concurrency ${figures.concurrency} through the local stack (${figures.pubsub})`);
-  console.log(`done ${figures.done}, failed ${figures.failed}, lost or duplicated ${figures.lostOrDuplicated}; ${figures.memesPerSecond} memes/s`);
-  console.log(`${'upload → meme, ms'.padEnd(34)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)}`);
+  const row = (name: string, p: Percentiles): string =>
+    `${name.padEnd(34)} ${String(p.p50).padStart(8)} ${String(p.p90).padStart(8)} ${String(p.p99).padStart(8)}`;
+  console.log(
+    `${figures.uploads} uploads at concurrency ${figures.concurrency} through the local stack (${figures.pubsub})`,
+  );
+  console.log(
+    `done ${figures.done}, failed ${figures.failed}, lost or duplicated ${figures.lostOrDuplicated}; ${figures.memesPerSecond} memes/s`,
+  );
+  console.log(
+    `${'upload → meme, ms'.padEnd(34)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)}`,
+  );
   console.log(row('pipeline (object created → done)', figures.pipelineLatencyMs));
   console.log(row('client (PUT finished → seen done)', figures.clientLatencyMs));
 }

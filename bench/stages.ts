@@ -22,13 +22,18 @@ export interface PhotoStages {
 
 export async function benchStages(photos: BenchPhoto[], runs: number): Promise<PhotoStages[]> {
   const analyzers = {} as Record<ThreadConfig, Analyzer>;
-  for (const [name, session] of Object.entries(THREAD_CONFIGS)) analyzers[name as ThreadConfig] = await Analyzer.create({ session });
+  for (const [name, session] of Object.entries(THREAD_CONFIGS))
+    analyzers[name as ThreadConfig] = await Analyzer.create({ session });
   const results: PhotoStages[] = [];
   for (const photo of photos) {
-    const samples = Object.fromEntries(Object.keys(THREAD_CONFIGS).map((c) => [c, new Samples()])) as Record<ThreadConfig, Samples>;
+    const samples = Object.fromEntries(Object.keys(THREAD_CONFIGS).map((c) => [c, new Samples()])) as Record<
+      ThreadConfig,
+      Samples
+    >;
     let faces = 0;
     let size = { width: 0, height: 0 };
-    for (const analyzer of Object.values(analyzers)) await makeMeme(photo.bytes, { analyzer, seed: photo.name }); // warm-up
+    for (const analyzer of Object.values(analyzers))
+      await makeMeme(photo.bytes, { analyzer, seed: photo.name }); // warm-up
     for (let run = 0; run < runs; run++) {
       for (const [config, analyzer] of Object.entries(analyzers) as [ThreadConfig, Analyzer][]) {
         const sample = samples[config];
@@ -62,7 +67,9 @@ export async function benchStages(photos: BenchPhoto[], runs: number): Promise<P
       photo: photo.name,
       ...size,
       faces,
-      stages: Object.fromEntries(Object.entries(samples).map(([config, sample]) => [config, sample.figures()])) as PhotoStages['stages'],
+      stages: Object.fromEntries(
+        Object.entries(samples).map(([config, sample]) => [config, sample.figures()]),
+      ) as PhotoStages['stages'],
     });
   }
   return results;

@@ -21,7 +21,8 @@ export interface Percentiles {
 
 export function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN, 1);
+  const at = (q: number): number =>
+    round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN, 1);
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), runs: values.length };
 }
 

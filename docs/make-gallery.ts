@@ -13,11 +13,18 @@ const GALLERY: { file: string; photo: string; options: MakeMemeOptions }[] = [
   { file: 'classic.jpg', photo: 'faceapi_sample1.jpg', options: { style: 'classic', seed: 'gallery-1' } },
   { file: 'label.jpg', photo: 'matplotlib_grace_hopper.jpg', options: { style: 'label', seed: 'gallery-2' } },
   { file: 'faces.jpg', photo: 'faceapi_sample4.jpg', options: { style: 'faces', seed: 'gallery-3' } },
-  { file: 'classic-zh.jpg', photo: 'skimage_camera.png', options: { style: 'classic', lang: 'zh', seed: 'gallery-4' } },
+  {
+    file: 'classic-zh.jpg',
+    photo: 'skimage_camera.png',
+    options: { style: 'classic', lang: 'zh', seed: 'gallery-4' },
+  },
   {
     file: 'emoji.jpg',
     photo: 'skimage_astronaut.png',
-    options: { style: 'classic', caption: { top: 'mission accomplished 🚀', bottom: 'now where are the snacks 😋' } },
+    options: {
+      style: 'classic',
+      caption: { top: 'mission accomplished 🚀', bottom: 'now where are the snacks 😋' },
+    },
   },
 ];
 

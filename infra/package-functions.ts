@@ -31,7 +31,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -71,11 +83,20 @@ export function packageFunctions(options: PackageOptions = {}): PackageResult {
       copyFileSync(join(root, file), join(stage, file));
       chmodSync(join(stage, file), statSync(join(root, file)).mode & 0o777);
     }
-    writeFileSync(join(stage, 'package.json'), deployPackageJson(readFileSync(join(root, 'package.json'), 'utf8')));
+    writeFileSync(
+      join(stage, 'package.json'),
+      deployPackageJson(readFileSync(join(root, 'package.json'), 'utf8')),
+    );
     log(`compiling ${sources.filter((f) => f.endsWith('.ts')).length} TypeScript files into dist/`);
     compile(root, stage);
     const files = listFiles(stage).filter((file) => !JUNK.test(file));
-    const zip = writeZip(files.map((name) => ({ name, data: readFileSync(join(stage, name)), mode: statSync(join(stage, name)).mode & 0o777 })));
+    const zip = writeZip(
+      files.map((name) => ({
+        name,
+        data: readFileSync(join(stage, name)),
+        mode: statSync(join(stage, name)).mode & 0o777,
+      })),
+    );
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, zip);
     return { out, bytes: zip.length, md5: createHash('md5').update(zip).digest('hex'), files };
@@ -91,8 +112,10 @@ export function sourceFiles(root: string): string[] {
     if (!existsSync(join(root, file))) throw new Error(`${file} is missing: the buildpack needs it`);
     files.add(file);
   }
-  for (const tree of TREES) for (const file of listFiles(join(root, tree))) if (!JUNK.test(file)) files.add(`${tree}/${file}`);
-  for (const file of readdirSync(join(root, 'models'))) if (file.endsWith('.json')) files.add(`models/${file}`);
+  for (const tree of TREES)
+    for (const file of listFiles(join(root, tree))) if (!JUNK.test(file)) files.add(`${tree}/${file}`);
+  for (const file of readdirSync(join(root, 'models')))
+    if (file.endsWith('.json')) files.add(`models/${file}`);
   for (const file of shippedModels(root)) files.add(`models/${file}`);
   return [...files].sort();
 }
@@ -109,18 +132,26 @@ export function shippedModels(root: string): string[] {
   const dir = join(root, 'models');
   const manifest = JSON.parse(readFileSync(join(dir, 'models.json'), 'utf8')) as { models: ManifestEntry[] };
   const ids = new Set(manifest.models.filter((m) => m.shipped).map((m) => m.id));
-  const ensemble = JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as { members: { model: string }[] };
+  const ensemble = JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as {
+    members: { model: string }[];
+  };
   for (const member of ensemble.members) ids.add(member.model);
-  const detector = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8')) as { options: { model: string } };
+  const detector = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8')) as {
+    options: { model: string };
+  };
   ids.add(detector.options.model);
   const files: string[] = [];
   for (const id of [...ids].sort()) {
     const entry = manifest.models.find((m) => m.id === id);
     if (!entry) throw new Error(`model "${id}" is used but models/models.json does not list it`);
     const path = join(dir, entry.file);
-    if (!existsSync(path)) throw new Error(`models/${entry.file} (model "${id}") is missing: run npm run models:export`);
+    if (!existsSync(path))
+      throw new Error(`models/${entry.file} (model "${id}") is missing: run npm run models:export`);
     const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
-    if (entry.sha256 && entry.sha256 !== sha256) throw new Error(`models/${entry.file} does not match models.json's sha256 (${sha256} ≠ ${entry.sha256})`);
+    if (entry.sha256 && entry.sha256 !== sha256)
+      throw new Error(
+        `models/${entry.file} does not match models.json's sha256 (${sha256} ≠ ${entry.sha256})`,
+      );
     files.push(entry.file);
   }
   return files;
@@ -142,12 +173,16 @@ function compile(root: string, stage: string): void {
   symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
   try {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', join(stage, 'tsconfig.build.json')], { cwd: stage, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [tsc, '-p', join(stage, 'tsconfig.build.json')], {
+      cwd: stage,
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new Error(`tsc failed:\n${result.stdout}${result.stderr}`);
   } finally {
     rmSync(join(stage, 'node_modules'));
   }
-  if (!existsSync(join(stage, 'dist', 'functions', 'index.js'))) throw new Error('tsc did not write dist/functions/index.js (package.json "main")');
+  if (!existsSync(join(stage, 'dist', 'functions', 'index.js')))
+    throw new Error('tsc did not write dist/functions/index.js (package.json "main")');
 }
 
 /** Files under dir, relative, with forward slashes, sorted; symbolic links are not followed. */
@@ -237,7 +272,8 @@ export function writeZip(entries: ZipEntry[]): Buffer {
     offset += local.length + name.length + body.length;
   }
   const directory = Buffer.concat(centrals);
-  if (sorted.length > 0xffff || offset + directory.length > 0xffffffff) throw new Error('too large for a zip without zip64');
+  if (sorted.length > 0xffff || offset + directory.length > 0xffffffff)
+    throw new Error('too large for a zip without zip64');
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
   end.writeUInt16LE(sorted.length, 8);
@@ -283,8 +319,13 @@ if (require.main === module) {
     process.exit(outIndex >= 0 ? 2 : 0);
   }
   try {
-    const result = packageFunctions({ out: outIndex >= 0 ? args[outIndex + 1] : undefined, log: (line) => console.error(line) });
-    console.log(`${relative(process.cwd(), result.out) || result.out}: ${result.files.length} files, ${(result.bytes / 1048576).toFixed(1)} MB, md5 ${result.md5}`);
+    const result = packageFunctions({
+      out: outIndex >= 0 ? args[outIndex + 1] : undefined,
+      log: (line) => console.error(line),
+    });
+    console.log(
+      `${relative(process.cwd(), result.out) || result.out}: ${result.files.length} files, ${(result.bytes / 1048576).toFixed(1)} MB, md5 ${result.md5}`,
+    );
   } catch (error) {
     console.error(`package:functions: ${(error as Error).message}`);
     process.exit(1);

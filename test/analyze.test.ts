@@ -63,7 +63,11 @@ describe('analyzeImage', () => {
   it('reports boxes in the picture as displayed, after EXIF orientation', async () => {
     const upright = await analyzeImage(photo('matplotlib_grace_hopper.jpg'));
     // Same pixels stored rotated 90° counter-clockwise, with EXIF orientation 6 telling viewers to turn them back.
-    const stored = await sharp(photo('matplotlib_grace_hopper.jpg')).rotate(-90).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const stored = await sharp(photo('matplotlib_grace_hopper.jpg'))
+      .rotate(-90)
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const turned = await analyzeImage(stored);
     expect([turned.width, turned.height]).toEqual([upright.width, upright.height]);
     expect(turned.faces).toHaveLength(1);
@@ -72,7 +76,9 @@ describe('analyzeImage', () => {
 
   it('analyses a large photo at reduced size but reports boxes in its full-size pixels', async () => {
     const small = await analyzeImage(photo('skimage_astronaut.png'));
-    const large = await analyzeImage(await sharp(photo('skimage_astronaut.png')).resize(4096, 4096).jpeg({ quality: 92 }).toBuffer());
+    const large = await analyzeImage(
+      await sharp(photo('skimage_astronaut.png')).resize(4096, 4096).jpeg({ quality: 92 }).toBuffer(),
+    );
     expect([large.width, large.height]).toEqual([4096, 4096]);
     expect(large.faces).toHaveLength(1);
     const b = small.faces[0].box;
@@ -83,7 +89,10 @@ describe('analyzeImage', () => {
   });
 
   it('finds a face that is tilted and levels it for the expression models', async () => {
-    const tilted = await sharp(photo('skimage_astronaut.png')).rotate(25, { background: '#808080' }).png().toBuffer();
+    const tilted = await sharp(photo('skimage_astronaut.png'))
+      .rotate(25, { background: '#808080' })
+      .png()
+      .toBuffer();
     const analysis = await analyzeImage(tilted);
     expect(analysis.faces).toHaveLength(1);
     const { rightEye, leftEye } = analysis.faces[0].keypoints;

@@ -12,14 +12,21 @@ const measure = canvasMeasurer();
 function everyCaption(lang: Language): { where: string; caption: CaptionPair }[] {
   const library = captionLibrary(lang);
   const adjectives = Object.values(library.group.adjectives);
-  const widest = adjectives.reduce((a, b) => (measure(b.toUpperCase(), FAMILY.impact, 10) > measure(a.toUpperCase(), FAMILY.impact, 10) ? b : a));
+  const widest = adjectives.reduce((a, b) =>
+    measure(b.toUpperCase(), FAMILY.impact, 10) > measure(a.toUpperCase(), FAMILY.impact, 10) ? b : a,
+  );
   const values = { a: widest, b: widest, n: '20' };
   return [
-    ...EMOTIONS.flatMap((emotion) => library.expressions[emotion].map((caption, i) => ({ where: `expressions.${emotion}[${i}]`, caption }))),
+    ...EMOTIONS.flatMap((emotion) =>
+      library.expressions[emotion].map((caption, i) => ({ where: `expressions.${emotion}[${i}]`, caption })),
+    ),
     ...library.unsure.map((caption, i) => ({ where: `unsure[${i}]`, caption })),
     ...library.noFace.map((caption, i) => ({ where: `noFace[${i}]`, caption })),
     ...library.crowd.map((caption, i) => ({ where: `crowd[${i}]`, caption: fill(caption, values) })),
-    ...library.group.templates.map((caption, i) => ({ where: `group.templates[${i}]`, caption: fill(caption, values) })),
+    ...library.group.templates.map((caption, i) => ({
+      where: `group.templates[${i}]`,
+      caption: fill(caption, values),
+    })),
   ];
 }
 
@@ -37,7 +44,8 @@ describe.each(LANGUAGES)('caption library "%s"', (lang) => {
   const minimum = lang === 'en' ? 40 : 20;
 
   it(`has at least ${minimum} captions for every expression, plus no-face, unsure, crowd and group sets`, () => {
-    for (const emotion of EMOTIONS) expect(library.expressions[emotion].length).toBeGreaterThanOrEqual(minimum);
+    for (const emotion of EMOTIONS)
+      expect(library.expressions[emotion].length).toBeGreaterThanOrEqual(minimum);
     expect(library.noFace.length).toBeGreaterThanOrEqual(10);
     expect(library.unsure.length).toBeGreaterThanOrEqual(10);
     expect(library.crowd.length).toBeGreaterThanOrEqual(5);
@@ -47,34 +55,47 @@ describe.each(LANGUAGES)('caption library "%s"', (lang) => {
   it('has no duplicate captions and only known placeholders', () => {
     const texts = everyCaption(lang).map(({ caption }) => `${caption.top ?? ''}|${caption.bottom ?? ''}`);
     expect(new Set(texts).size).toBe(texts.length);
-    const unfilled = everyCaption(lang).filter(({ caption }) => /[{}]/.test(`${caption.top ?? ''} ${caption.bottom ?? ''}`));
+    const unfilled = everyCaption(lang).filter(({ caption }) =>
+      /[{}]/.test(`${caption.top ?? ''} ${caption.bottom ?? ''}`),
+    );
     expect(unfilled).toEqual([]);
-    for (const template of library.group.templates) expect(`${template.top ?? ''} ${template.bottom ?? ''}`).toMatch(/\{a\}[^]*\{b\}|\{b\}[^]*\{a\}/);
+    for (const template of library.group.templates)
+      expect(`${template.top ?? ''} ${template.bottom ?? ''}`).toMatch(/\{a\}[^]*\{b\}|\{b\}[^]*\{a\}/);
   });
 
   it.each([
     ['classic', 400, 400],
     ['classic', 400, 267],
     ['label', 400, 267],
-  ] as [MemeStyle, number, number][])('every caption fits a %s meme %i×%i px: whole, within the line limit, inside the picture', (style, width, height) => {
-    const problems: string[] = [];
-    for (const { where, caption } of everyCaption(lang)) {
-      const layout = layoutMeme({ style, width, height, faces: [], caption, measure });
-      for (const block of layout.blocks) {
-        const inside = block.box.x >= 0 && block.box.y >= 0 && block.box.x + block.box.width <= layout.width && block.box.y + block.box.height <= layout.height;
-        const maxLines = style === 'classic' ? 3 : 6;
-        if (block.truncated || block.lines.length > maxLines || !inside) problems.push(`${where}: ${JSON.stringify(block.lines)} at ${block.size.toFixed(1)} px`);
+  ] as [MemeStyle, number, number][])(
+    'every caption fits a %s meme %i×%i px: whole, within the line limit, inside the picture',
+    (style, width, height) => {
+      const problems: string[] = [];
+      for (const { where, caption } of everyCaption(lang)) {
+        const layout = layoutMeme({ style, width, height, faces: [], caption, measure });
+        for (const block of layout.blocks) {
+          const inside =
+            block.box.x >= 0 &&
+            block.box.y >= 0 &&
+            block.box.x + block.box.width <= layout.width &&
+            block.box.y + block.box.height <= layout.height;
+          const maxLines = style === 'classic' ? 3 : 6;
+          if (block.truncated || block.lines.length > maxLines || !inside)
+            problems.push(`${where}: ${JSON.stringify(block.lines)} at ${block.size.toFixed(1)} px`);
+        }
       }
-    }
-    expect(problems).toEqual([]);
-  });
+      expect(problems).toEqual([]);
+    },
+  );
 });
 
 describe('chooseCaption', () => {
   it('gives the same caption for the same job id, and varied captions across ids', () => {
     const faces = [face('happy')];
     expect(chooseCaption(faces, 'en', 'job-1')).toEqual(chooseCaption(faces, 'en', 'job-1'));
-    const distinct = new Set(Array.from({ length: 200 }, (_, i) => JSON.stringify(chooseCaption(faces, 'en', `job-${i}`))));
+    const distinct = new Set(
+      Array.from({ length: 200 }, (_, i) => JSON.stringify(chooseCaption(faces, 'en', `job-${i}`))),
+    );
     // 200 draws from 40+ captions: a uniform pick sees nearly all of them.
     expect(distinct.size).toBeGreaterThanOrEqual(30);
   });
@@ -84,7 +105,10 @@ describe('chooseCaption', () => {
       const choice = chooseCaption([face(emotion)], 'en', 'seed');
       expect(choice.kind).toBe('expression');
       expect(choice.emotion).toBe(emotion);
-      expect(captionLibrary('en').expressions[emotion]).toContainEqual({ top: choice.top, bottom: choice.bottom });
+      expect(captionLibrary('en').expressions[emotion]).toContainEqual({
+        top: choice.top,
+        bottom: choice.bottom,
+      });
     }
   });
 
@@ -108,7 +132,11 @@ describe('chooseCaption', () => {
   });
 
   it('uses the crowd set when every confident face agrees', () => {
-    const choice = chooseCaption([face('surprise'), face('surprise', 0.8, 90, 200), face('fear', 0.3, 80, 400)], 'en', 'seed');
+    const choice = chooseCaption(
+      [face('surprise'), face('surprise', 0.8, 90, 200), face('fear', 0.3, 80, 400)],
+      'en',
+      'seed',
+    );
     expect(choice.kind).toBe('crowd');
     expect(choice.emotion).toBe('surprise');
     expect(`${choice.top ?? ''} ${choice.bottom ?? ''}`).not.toMatch(/[{}]/);

@@ -1,7 +1,13 @@
 /** Detector scoring: what counts as found, missed and false. */
 import { parseAnnotations, scoreDetections } from '../functions/core/eval/detection';
 
-const face = (x: number, y: number, size: number, invalid = 0) => ({ x, y, width: size, height: size, invalid });
+const face = (x: number, y: number, size: number, invalid = 0) => ({
+  x,
+  y,
+  width: size,
+  height: size,
+  invalid,
+});
 
 describe('scoreDetections', () => {
   it('counts a hit at IoU ≥ 0.5, a miss below it, and each annotation only once', () => {
@@ -12,12 +18,21 @@ describe('scoreDetections', () => {
       { ...face(360, 0, 100), score: 0.7 }, // IoU 0.25 with the second: a false positive and a miss
     ];
     const m = scoreDetections([{ truth, detections }], 64, 0.5);
-    expect(m).toMatchObject({ faces: 2, found: 1, recall: 0.5, falsePositives: 2, falsePositivesPerImage: 2 });
+    expect(m).toMatchObject({
+      faces: 2,
+      found: 1,
+      recall: 0.5,
+      falsePositives: 2,
+      falsePositivesPerImage: 2,
+    });
   });
 
   it('leaves small and invalid faces out of recall without calling their detections false', () => {
     const truth = [face(0, 0, 40), face(200, 0, 100, 1), face(400, 0, 100)];
-    const detections = [{ ...face(0, 0, 40), score: 0.9 }, { ...face(200, 0, 100), score: 0.9 }];
+    const detections = [
+      { ...face(0, 0, 40), score: 0.9 },
+      { ...face(200, 0, 100), score: 0.9 },
+    ];
     const m = scoreDetections([{ truth, detections }], 64, 0.5);
     expect(m).toMatchObject({ faces: 1, found: 0, falsePositives: 0 });
   });

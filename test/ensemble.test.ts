@@ -12,7 +12,8 @@ import { logLinear } from '../models/fit/logLinear';
 
 const one = (k: number, confidence: number) =>
   Float32Array.from(EMOTIONS, (_, i) => (i === k ? confidence : (1 - confidence) / (EMOTIONS.length - 1)));
-const flat = (value: number) => Object.fromEntries(EMOTIONS.map((e) => [e, value])) as Record<(typeof EMOTIONS)[number], number>;
+const flat = (value: number) =>
+  Object.fromEntries(EMOTIONS.map((e) => [e, value])) as Record<(typeof EMOTIONS)[number], number>;
 
 const sad = EMOTIONS.indexOf('sad');
 const happy = EMOTIONS.indexOf('happy');
@@ -33,7 +34,8 @@ describe('combine: weighted sum', () => {
 });
 
 describe('combine: log-linear (weighted product)', () => {
-  const ruledOut = (k: number, top: number) => Float32Array.from(EMOTIONS, (_, i) => (i === k ? 0.001 : i === top ? 0.5 : 0.499 / 5));
+  const ruledOut = (k: number, top: number) =>
+    Float32Array.from(EMOTIONS, (_, i) => (i === k ? 0.001 : i === top ? 0.5 : 0.499 / 5));
 
   it('lets a member that rules a class out veto it, where a sum would not', () => {
     // a: 70 % happy; b: happy nearly impossible, mildly sad.
@@ -49,7 +51,10 @@ describe('combine: log-linear (weighted product)', () => {
     const p = one(happy, 0.4);
     const same = combine({ a: p }, { rule: 'log-linear', weights: { a: flat(1) }, bias: flat(0) });
     EMOTIONS.forEach((_, k) => expect(same[k]).toBeCloseTo(p[k], 5));
-    const tilted = combine({ a: p }, { rule: 'log-linear', weights: { a: flat(1) }, bias: { ...flat(0), sad: 2 } });
+    const tilted = combine(
+      { a: p },
+      { rule: 'log-linear', weights: { a: flat(1) }, bias: { ...flat(0), sad: 2 } },
+    );
     expect(dominantEmotion(tilted)).toBe('sad');
   });
 
@@ -67,10 +72,17 @@ describe('readEnsemble', () => {
     writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(config));
     return dir;
   };
-  const base = { method: 'x', members: [{ model: 'a', flip: false }], weights: { a: flat(1) }, framing: { margin: 0, shiftUp: 0 } };
+  const base = {
+    method: 'x',
+    members: [{ model: 'a', flip: false }],
+    weights: { a: flat(1) },
+    framing: { margin: 0, shiftUp: 0 },
+  };
 
   it('refuses a log-linear ensemble without a bias for every class, and an unknown rule', () => {
-    expect(() => readEnsemble(write({ ...base, rule: 'log-linear', bias: { happy: 1 } }))).toThrow(/bias for every emotion/);
+    expect(() => readEnsemble(write({ ...base, rule: 'log-linear', bias: { happy: 1 } }))).toThrow(
+      /bias for every emotion/,
+    );
     expect(() => readEnsemble(write({ ...base, rule: 'max' }))).toThrow(/unknown rule "max"/);
     expect(readEnsemble(write(base)).weights.a.happy).toBe(1);
   });
@@ -89,7 +101,9 @@ describe('models/ensemble.json', () => {
   });
 
   it('records the fit data, the method and cross-validated metrics that beat each member alone', () => {
-    const cv = ensemble.crossValidation as { results: Record<string, { accuracy: number; macroRecall: number }> };
+    const cv = ensemble.crossValidation as {
+      results: Record<string, { accuracy: number; macroRecall: number }>;
+    };
     const shipped = cv.results[ensemble.method];
     expect(shipped).toBeDefined();
     expect((ensemble.data as { sha256: string }).sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -104,10 +118,14 @@ describe('fitting', () => {
   // Two synthetic members: "good" knows classes 0-3, "other" knows 4-6; each guesses otherwise.
   const n = 700;
   let seed = 7;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const labels = Array.from({ length: n }, (_, i) => i % EMOTIONS.length);
   const member = (knows: (k: number) => boolean) =>
-    labels.map((l) => (knows(l) && rand() < 0.9 ? one(l, 0.5 + rand() * 0.4) : one(Math.floor(rand() * 7), 0.35 + rand() * 0.3)));
+    labels.map((l) =>
+      knows(l) && rand() < 0.9
+        ? one(l, 0.5 + rand() * 0.4)
+        : one(Math.floor(rand() * 7), 0.35 + rand() * 0.3),
+    );
   const preds: Predictions = { good: member((k) => k < 4), other: member((k) => k >= 4) };
 
   it('deals stratified folds: every fold holds a fifth of every class', () => {
@@ -129,14 +147,17 @@ describe('fitting', () => {
   it.each([
     ['coordinate ascent', coordinateAscent],
     ['log-linear', logLinear()],
-  ])('%s learns to trust each member on the classes it knows, and that holds on held-out folds', (_, combiner) => {
-    const combination = combiner.fit(preds, labels);
-    const fitted = metricsOf(combineAll(preds, combination), labels);
-    const heldOut = crossValidate(combiner, preds, labels, stratifiedFolds(labels, 5));
-    const goodAlone = metricsOf(preds.good, labels);
-    expect(heldOut.accuracy).toBeGreaterThan(goodAlone.accuracy + 0.1);
-    expect(heldOut.accuracy).toBeLessThanOrEqual(fitted.accuracy + 0.02);
-  });
+  ])(
+    '%s learns to trust each member on the classes it knows, and that holds on held-out folds',
+    (_, combiner) => {
+      const combination = combiner.fit(preds, labels);
+      const fitted = metricsOf(combineAll(preds, combination), labels);
+      const heldOut = crossValidate(combiner, preds, labels, stratifiedFolds(labels, 5));
+      const goodAlone = metricsOf(preds.good, labels);
+      expect(heldOut.accuracy).toBeGreaterThan(goodAlone.accuracy + 0.1);
+      expect(heldOut.accuracy).toBeLessThanOrEqual(fitted.accuracy + 0.02);
+    },
+  );
 
   it('log-linear weighs each member up on its own classes', () => {
     const { weights } = logLinear().fit(preds, labels);

@@ -15,7 +15,9 @@ const BIN = join(__dirname, '..', 'bin', 'memegen.js');
  * Jest's VM sandbox the same 7,000 inferences run ~8× slower.)
  */
 async function runJson(argv: string[]): Promise<unknown> {
-  const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...argv], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...argv], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout);
 }
 
@@ -71,6 +73,7 @@ describe('memegen eval --json on FER2013 validation', () => {
   }, 300_000);
 
   it('beats every member alone on macro recall', () => {
-    for (const m of Object.values(report.models)) expect(report.ensemble.macroRecall).toBeGreaterThan(m.macroRecall);
+    for (const m of Object.values(report.models))
+      expect(report.ensemble.macroRecall).toBeGreaterThan(m.macroRecall);
   });
 });

@@ -41,15 +41,18 @@ function worstDifference(actual: Float32Array, expected: Float32Array): number {
 }
 
 describe.each(manifest.models.map((m) => [m.id, m] as const))('ONNX export of %s', (_id, entry) => {
-  const reference = JSON.parse(readFileSync(join(REFERENCE_DIR, `${entry.id}.json`), 'utf8')) as ReferenceFile;
+  const reference = JSON.parse(
+    readFileSync(join(REFERENCE_DIR, `${entry.id}.json`), 'utf8'),
+  ) as ReferenceFile;
   let session: ort.InferenceSession;
 
   beforeAll(async () => {
     // Comparison-only models are not committed: check a fresh export of them instead.
     const spec = EXPORTS.find((e) => e.id === entry.id);
-    session = entry.shipped || !spec
-      ? await ort.InferenceSession.create(join(modelsDir(), entry.file))
-      : await ort.InferenceSession.create(buildModel(spec, 'test').bytes);
+    session =
+      entry.shipped || !spec
+        ? await ort.InferenceSession.create(join(modelsDir(), entry.file))
+        : await ort.InferenceSession.create(buildModel(spec, 'test').bytes);
   });
 
   it('has reference cases from real pictures and random inputs', () => {
@@ -65,19 +68,27 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('ONNX export of %s
     }
   });
 
-  it.each(reference.cases.map((c) => [c.label, c] as const))(`matches TF.js within ${TOLERANCE} on %s`, async (_label, c) => {
-    const pre = entry.preprocessing;
-    const channels = pre.color === 'gray' ? 1 : 3;
-    const nchw = nhwcToNchw(normalizeNhwc(await casePixels(c, pre), pre), pre.height, pre.width, channels);
-    const feeds = { [entry.input.name]: new ort.Tensor('float32', nchw, [1, channels, pre.height, pre.width]) };
-    const results = await session.run(feeds);
-    expect(Object.keys(results).sort()).toEqual(entry.outputs.map((o) => o.name).sort());
-    for (const [name, ref] of Object.entries(c.outputs)) {
-      const expected = decodeFloats(ref.data);
-      const actual = results[name].data as Float32Array;
-      expect(results[name].dims).toEqual(ref.shape);
-      const worst = worstDifference(inDecoderUnits(entry, name, actual), inDecoderUnits(entry, name, expected));
-      expect(worst).toBeLessThanOrEqual(TOLERANCE);
-    }
-  });
+  it.each(reference.cases.map((c) => [c.label, c] as const))(
+    `matches TF.js within ${TOLERANCE} on %s`,
+    async (_label, c) => {
+      const pre = entry.preprocessing;
+      const channels = pre.color === 'gray' ? 1 : 3;
+      const nchw = nhwcToNchw(normalizeNhwc(await casePixels(c, pre), pre), pre.height, pre.width, channels);
+      const feeds = {
+        [entry.input.name]: new ort.Tensor('float32', nchw, [1, channels, pre.height, pre.width]),
+      };
+      const results = await session.run(feeds);
+      expect(Object.keys(results).sort()).toEqual(entry.outputs.map((o) => o.name).sort());
+      for (const [name, ref] of Object.entries(c.outputs)) {
+        const expected = decodeFloats(ref.data);
+        const actual = results[name].data as Float32Array;
+        expect(results[name].dims).toEqual(ref.shape);
+        const worst = worstDifference(
+          inDecoderUnits(entry, name, actual),
+          inDecoderUnits(entry, name, expected),
+        );
+        expect(worst).toBeLessThanOrEqual(TOLERANCE);
+      }
+    },
+  );
 });

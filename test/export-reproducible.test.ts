@@ -7,7 +7,9 @@ import { buildModel, sourceVersion } from '../models/export/build';
 import { EXPORTS } from '../models/export/registry';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const projectVersion = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const projectVersion = (
+  JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+).version;
 const manifest = readManifest();
 
 describe.each(EXPORTS.map((spec) => [spec.id, spec] as const))('export of %s', (id, spec) => {

@@ -17,21 +17,26 @@ describe('tiles', () => {
     [1920, 1280, 3],
     [1024, 768, 3],
     [4000, 3000, 2],
-  ])('cover a %i×%i picture with a %i-per-side grid, neighbours overlapping by at least a quarter', (w, h, grid) => {
-    const tiles = tileRegions(w, h, grid);
-    for (const t of tiles) {
-      expect(t.left + t.width).toBeLessThanOrEqual(w);
-      expect(t.top + t.height).toBeLessThanOrEqual(h);
-    }
-    // Every pixel (sampled) lies in some tile, and a face up to a quarter of a tile fits whole in one.
-    const side = Math.max(tiles[0].width, tiles[0].height);
-    const face = Math.floor(side / 4);
-    for (let y = 0; y + face <= h; y += 37)
-      for (let x = 0; x + face <= w; x += 41) {
-        const whole = tiles.some((t) => x >= t.left && y >= t.top && x + face <= t.left + t.width && y + face <= t.top + t.height);
-        expect(whole).toBe(true);
+  ])(
+    'cover a %i×%i picture with a %i-per-side grid, neighbours overlapping by at least a quarter',
+    (w, h, grid) => {
+      const tiles = tileRegions(w, h, grid);
+      for (const t of tiles) {
+        expect(t.left + t.width).toBeLessThanOrEqual(w);
+        expect(t.top + t.height).toBeLessThanOrEqual(h);
       }
-  });
+      // Every pixel (sampled) lies in some tile, and a face up to a quarter of a tile fits whole in one.
+      const side = Math.max(tiles[0].width, tiles[0].height);
+      const face = Math.floor(side / 4);
+      for (let y = 0; y + face <= h; y += 37)
+        for (let x = 0; x + face <= w; x += 41) {
+          const whole = tiles.some(
+            (t) => x >= t.left && y >= t.top && x + face <= t.left + t.width && y + face <= t.top + t.height,
+          );
+          expect(whole).toBe(true);
+        }
+    },
+  );
 });
 
 describe('letterbox', () => {
@@ -70,9 +75,15 @@ describe('warpFrame', () => {
   it('mirrors the crop when asked', () => {
     const img = gradient(48, 48);
     const flipped = warpFrame(img, wholeImageFrame(img), 48, true);
-    for (const [x, y] of [[0, 0], [10, 5], [47, 47]]) {
-      const mirrored = ((y * 48 + (47 - x)) * 3);
-      expect(Array.from(flipped.subarray((y * 48 + x) * 3, (y * 48 + x) * 3 + 3))).toEqual(Array.from(img.data.subarray(mirrored, mirrored + 3)));
+    for (const [x, y] of [
+      [0, 0],
+      [10, 5],
+      [47, 47],
+    ]) {
+      const mirrored = (y * 48 + (47 - x)) * 3;
+      expect(Array.from(flipped.subarray((y * 48 + x) * 3, (y * 48 + x) * 3 + 3))).toEqual(
+        Array.from(img.data.subarray(mirrored, mirrored + 3)),
+      );
     }
   });
 
@@ -83,7 +94,9 @@ describe('warpFrame', () => {
     const rotated = warpFrame(img, { ...wholeImageFrame(img), angle: Math.PI / 2 }, 48);
     for (const x of [0, 20, 47]) {
       const src = (x * 48 + 47) * 3; // picture (47, x)
-      expect(Array.from(rotated.subarray(x * 3, x * 3 + 3))).toEqual(Array.from(img.data.subarray(src, src + 3)));
+      expect(Array.from(rotated.subarray(x * 3, x * 3 + 3))).toEqual(
+        Array.from(img.data.subarray(src, src + 3)),
+      );
     }
   });
 });

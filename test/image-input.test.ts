@@ -24,16 +24,32 @@ describe('analyzeImage on bad input', () => {
   it('rejects 0 bytes', () => expectImageError(analyzeImage(new Uint8Array(0)), 'EMPTY_INPUT', /empty/));
 
   it('rejects bytes that are not an image', () =>
-    expectImageError(analyzeImage(Buffer.from('%PDF-1.7 definitely not a photo')), 'NOT_AN_IMAGE', /not an image/));
+    expectImageError(
+      analyzeImage(Buffer.from('%PDF-1.7 definitely not a photo')),
+      'NOT_AN_IMAGE',
+      /not an image/,
+    ));
 
   it('rejects a truncated JPEG', () =>
-    expectImageError(analyzeImage(jpeg.subarray(0, Math.floor(jpeg.length / 2))), 'TRUNCATED_IMAGE', /truncated/));
+    expectImageError(
+      analyzeImage(jpeg.subarray(0, Math.floor(jpeg.length / 2))),
+      'TRUNCATED_IMAGE',
+      /truncated/,
+    ));
 
   it('rejects a truncated PNG', () =>
-    expectImageError(analyzeImage(png.subarray(0, Math.floor(png.length / 2))), 'TRUNCATED_IMAGE', /truncated/));
+    expectImageError(
+      analyzeImage(png.subarray(0, Math.floor(png.length / 2))),
+      'TRUNCATED_IMAGE',
+      /truncated/,
+    ));
 
   it('rejects a picture over the pixel limit before decoding it', () =>
-    expectImageError(decodeImage(jpeg, { limitInputPixels: 1920 * 1280 - 1 }), 'TOO_MANY_PIXELS', /pixel limit/));
+    expectImageError(
+      decodeImage(jpeg, { limitInputPixels: 1920 * 1280 - 1 }),
+      'TOO_MANY_PIXELS',
+      /pixel limit/,
+    ));
 
   it('accepts a picture exactly at the pixel limit', async () => {
     const img = await decodeImage(jpeg, { limitInputPixels: 1920 * 1280 });
@@ -42,7 +58,13 @@ describe('analyzeImage on bad input', () => {
 
   it('returns no faces, not an error, for a picture without people', async () => {
     const landscape = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#7aa3c8' } })
-      .composite([{ input: Buffer.from('<svg width="640" height="480"><rect y="300" width="640" height="180" fill="#4a7a3a"/></svg>') }])
+      .composite([
+        {
+          input: Buffer.from(
+            '<svg width="640" height="480"><rect y="300" width="640" height="180" fill="#4a7a3a"/></svg>',
+          ),
+        },
+      ])
       .jpeg()
       .toBuffer();
     const analysis = await analyzeImage(landscape);

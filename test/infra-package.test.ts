@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageFunctions, PackageResult, readZip, shippedModels, writeZip } from '../infra/package-functions';
+import {
+  packageFunctions,
+  PackageResult,
+  readZip,
+  shippedModels,
+  writeZip,
+} from '../infra/package-functions';
 
 const ROOT = join(__dirname, '..');
 let dir: string;
@@ -34,13 +40,34 @@ test('packaging the same tree twice gives identical bytes (so the md5-named obje
 test('the zip holds what the buildpack and the runtime need', () => {
   const names = readZip(readFileSync(first.out)).map((entry) => entry.name);
   expect(names).toEqual([...names].sort());
-  for (const file of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'bin/memegen.js', 'functions/index.ts', 'dist/functions/index.js', 'models/models.json', 'models/ensemble.json', 'models/detector.json', 'functions/assets/fonts/NotoSansSC-Bold-GB2312.ttf', 'functions/cloud/page/index.html', 'functions/core/captions/en.json', 'functions/core/captions/zh.json']) {
+  for (const file of [
+    'package.json',
+    'package-lock.json',
+    '.npmrc',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'bin/memegen.js',
+    'functions/index.ts',
+    'dist/functions/index.js',
+    'models/models.json',
+    'models/ensemble.json',
+    'models/detector.json',
+    'functions/assets/fonts/NotoSansSC-Bold-GB2312.ttf',
+    'functions/cloud/page/index.html',
+    'functions/core/captions/en.json',
+    'functions/core/captions/zh.json',
+  ]) {
     expect(names).toContain(file);
   }
-  for (const model of ['blazeface-back.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx']) expect(shippedModels(ROOT)).toContain(model);
+  for (const model of ['blazeface-back.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
+    expect(shippedModels(ROOT)).toContain(model);
   for (const model of shippedModels(ROOT)) expect(names).toContain(`models/${model}`);
   // Comparison-only exports are not shipped.
-  expect(names.filter((name) => name.endsWith('.onnx')).sort()).toEqual(shippedModels(ROOT).map((model) => `models/${model}`).sort());
+  expect(names.filter((name) => name.endsWith('.onnx')).sort()).toEqual(
+    shippedModels(ROOT)
+      .map((model) => `models/${model}`)
+      .sort(),
+  );
   for (const name of names) {
     expect(name).not.toMatch(/^(test|docs|bench|node_modules|\.cache|out|coverage|infra)\//);
     expect(name).not.toMatch(/(^|\/)node_modules\//);
@@ -58,7 +85,9 @@ test('the deployed package.json builds nothing in the cloud and keeps the lock f
   expect(entries.has(deployed.main)).toBe(true);
   expect(deployed.dependencies).toEqual(project.dependencies);
   expect(deployed.devDependencies).toEqual(project.devDependencies);
-  expect(entries.get('package-lock.json')!.data.equals(readFileSync(join(ROOT, 'package-lock.json')))).toBe(true);
+  expect(entries.get('package-lock.json')!.data.equals(readFileSync(join(ROOT, 'package-lock.json')))).toBe(
+    true,
+  );
   expect(deployed.dependencies['@google-cloud/functions-framework']).toBeDefined();
   expect(entries.get('bin/memegen.js')!.mode).toBe(0o755);
 });

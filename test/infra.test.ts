@@ -45,7 +45,9 @@ async function loadModule(): Promise<Module> {
   const variables: Record<string, Body> = {};
   const terraform: Body[] = [];
   const checks: Body[] = [];
-  for (const file of readdirSync(INFRA).filter((f) => f.endsWith('.tf')).sort()) {
+  for (const file of readdirSync(INFRA)
+    .filter((f) => f.endsWith('.tf'))
+    .sort()) {
     const parsed = (await hcl2json.parse(file, readFileSync(join(INFRA, file), 'utf8'))) as Body;
     for (const [type, byName] of Object.entries((parsed.resource ?? {}) as Body)) {
       for (const [name, bodies] of Object.entries(byName as Body)) {
@@ -55,10 +57,12 @@ async function loadModule(): Promise<Module> {
       }
     }
     for (const [type, byName] of Object.entries((parsed.data ?? {}) as Body)) {
-      for (const [name, bodies] of Object.entries(byName as Body)) data.set(`data.${type}.${name}`, (bodies as Body[])[0]);
+      for (const [name, bodies] of Object.entries(byName as Body))
+        data.set(`data.${type}.${name}`, (bodies as Body[])[0]);
     }
     for (const block of (parsed.locals ?? []) as Body[]) Object.assign(locals, block);
-    for (const [name, bodies] of Object.entries((parsed.variable ?? {}) as Body)) variables[name] = (bodies as Body[])[0];
+    for (const [name, bodies] of Object.entries((parsed.variable ?? {}) as Body))
+      variables[name] = (bodies as Body[])[0];
     terraform.push(...((parsed.terraform ?? []) as Body[]));
     for (const bodies of Object.values((parsed.check ?? {}) as Body)) checks.push(...(bodies as Body[]));
   }
@@ -107,7 +111,8 @@ const local = (expression: unknown): unknown => {
 };
 const only = async (value: unknown): Promise<string> => {
   const found = [...(await tf.refs(value))];
-  if (found.length !== 1) throw new Error(`expected one reference in ${JSON.stringify(value)}, got ${found.join(', ') || 'none'}`);
+  if (found.length !== 1)
+    throw new Error(`expected one reference in ${JSON.stringify(value)}, got ${found.join(', ') || 'none'}`);
   return found[0];
 };
 
@@ -118,7 +123,10 @@ async function subscriptionCalling(name: string): Promise<[string, Body]> {
   const found: [string, Body][] = [];
   for (const [key, body] of tf.resources) {
     if (!key.startsWith('google_pubsub_subscription.') || !body.push_config) continue;
-    if ((await tf.refs(block(body, 'push_config').push_endpoint)).has(`google_cloudfunctions2_function.${name}`)) found.push([key, body]);
+    if (
+      (await tf.refs(block(body, 'push_config').push_endpoint)).has(`google_cloudfunctions2_function.${name}`)
+    )
+      found.push([key, body]);
   }
   expect(found).toHaveLength(1);
   return found[0];
@@ -127,10 +135,16 @@ async function subscriptionCalling(name: string): Promise<[string, Body]> {
 describe('infra/ formatting', () => {
   const required = process.env.MEMEGEN_REQUIRE_TERRAFORM === '1';
   const available = existsSync(TERRAFORM);
-  if (!available) console.warn(`SKIPPED: terraform fmt -check (no ${TERRAFORM}; set MEMEGEN_REQUIRE_TERRAFORM=1 to make this a failure)`);
+  if (!available)
+    console.warn(
+      `SKIPPED: terraform fmt -check (no ${TERRAFORM}; set MEMEGEN_REQUIRE_TERRAFORM=1 to make this a failure)`,
+    );
   (available || required ? test : test.skip)('terraform fmt -check -recursive infra passes', () => {
     expect(existsSync(TERRAFORM)).toBe(true);
-    const result = spawnSync(TERRAFORM, ['fmt', '-check', '-recursive', '-diff', 'infra'], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync(TERRAFORM, ['fmt', '-check', '-recursive', '-diff', 'infra'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(`${result.stdout}`).toBe('');
     expect(result.status).toBe(0);
   });
@@ -149,14 +163,26 @@ describe('infra/ wiring', () => {
     const apis = resource('google_project_service.apis');
     expect(apis.disable_on_destroy).toBe(false);
     const list = String(apis.for_each);
-    for (const api of ['cloudfunctions', 'run', 'eventarc', 'pubsub', 'storage', 'cloudbuild', 'artifactregistry', 'iamcredentials', 'iam']) {
+    for (const api of [
+      'cloudfunctions',
+      'run',
+      'eventarc',
+      'pubsub',
+      'storage',
+      'cloudbuild',
+      'artifactregistry',
+      'iamcredentials',
+      'iam',
+    ]) {
       expect(list).toContain(`"${api}.googleapis.com"`);
     }
   });
 
   test('each function: nodejs22, its own entry point (registered in functions/index.ts) and its own service account', async () => {
     const index = readFileSync(join(ROOT, 'functions', 'index.ts'), 'utf8');
-    const registered = Object.fromEntries([...index.matchAll(/functions\.(cloudEvent|http)\(\s*'(\w+)'/g)].map((m) => [m[2], m[1]]));
+    const registered = Object.fromEntries(
+      [...index.matchAll(/functions\.(cloudEvent|http)\(\s*'(\w+)'/g)].map((m) => [m[2], m[1]]),
+    );
     expect(registered).toEqual({ analyze: 'cloudEvent', render: 'cloudEvent', upload: 'http' });
     for (const name of FUNCTIONS) {
       const build = block(fn(name), 'build_config');
@@ -170,7 +196,9 @@ describe('infra/ wiring', () => {
       expect(service.min_instance_count).toBe(0);
     }
     // A new build is a new object name, which redeploys.
-    expect(resource('google_storage_bucket_object.source').name).toBe('functions-${filemd5(var.source_zip)}.zip');
+    expect(resource('google_storage_bucket_object.source').name).toBe(
+      'functions-${filemd5(var.source_zip)}.zip',
+    );
   });
 
   test('the inbox notification feeds the topic whose push subscription calls analyze; render is called from the render topic', async () => {
@@ -188,7 +216,9 @@ describe('infra/ wiring', () => {
       expect(await only(subscription.topic)).toBe(topic);
       // The functions framework reads the topic from the push path and makes the CloudEvent.
       const endpoint = block(subscription, 'push_config').push_endpoint as string;
-      expect(endpoint).toBe(`\${google_cloudfunctions2_function.${name}.service_config[0].uri}/projects/\${var.project_id}/topics/\${${topic}.name}`);
+      expect(endpoint).toBe(
+        `\${google_cloudfunctions2_function.${name}.service_config[0].uri}/projects/\${var.project_id}/topics/\${${topic}.name}`,
+      );
       const oidc = block(block(subscription, 'push_config'), 'oidc_token');
       expect(await only(oidc.service_account_email)).toBe('google_service_account.invoker');
       expect(oidc.audience).toBe(`\${google_cloudfunctions2_function.${name}.service_config[0].uri}`);
@@ -224,14 +254,22 @@ describe('infra/ wiring', () => {
 
   test("the optional settings' variable defaults are valid and equal the code's own defaults", () => {
     const env = local(block(fn('analyze'), 'service_config').environment_variables) as Record<string, string>;
-    const base = { INBOX_BUCKET: 'inbox', PUBLIC_BUCKET: 'public', RENDER_TOPIC: 'projects/p/topics/render', PUBLIC_BASE_URL: 'https://storage.googleapis.com/public' };
+    const base = {
+      INBOX_BUCKET: 'inbox',
+      PUBLIC_BUCKET: 'public',
+      RENDER_TOPIC: 'projects/p/topics/render',
+      PUBLIC_BASE_URL: 'https://storage.googleapis.com/public',
+    };
     const defaults = loadConfig(base);
     for (const [key, value] of Object.entries(env)) {
       const variable = /^\$\{var\.(\w+)\}$/.exec(value)?.[1];
       if (!variable) continue;
       const fallback = tf.variables[variable]?.default;
       expect(fallback).toBeDefined();
-      expect({ key, config: loadConfig({ ...base, [key]: String(fallback) }) }).toEqual({ key, config: defaults });
+      expect({ key, config: loadConfig({ ...base, [key]: String(fallback) }) }).toEqual({
+        key,
+        config: defaults,
+      });
     }
   });
 
@@ -244,7 +282,10 @@ describe('infra/ wiring', () => {
       const policy = block(subscription, 'dead_letter_policy');
       expect(policy.max_delivery_attempts).toBe('${var.max_delivery_attempts}');
       expect(await only(policy.dead_letter_topic)).toBe('google_pubsub_topic.dead_letter');
-      expect(block(subscription, 'retry_policy')).toEqual({ minimum_backoff: '10s', maximum_backoff: '600s' });
+      expect(block(subscription, 'retry_policy')).toEqual({
+        minimum_backoff: '10s',
+        maximum_backoff: '600s',
+      });
       expect(subscription.ack_deadline_seconds).toBe('${var.push_ack_deadline_seconds}');
       expect(block(subscription, 'expiration_policy').ttl).toBe('');
       // Pub/Sub must not redeliver while the function still works on a message.
@@ -270,7 +311,8 @@ describe('infra/ wiring', () => {
     const publicGrants: string[] = [];
     for (const [key, body] of tf.resources) {
       const members = [body.member, ...((body.members as string[] | undefined) ?? [])].filter(Boolean);
-      if (members.some((m) => m === 'allUsers' || m === 'allAuthenticatedUsers')) publicGrants.push(`${key} ${body.role} ${[...(await tf.refs(body))].join(' ')}`);
+      if (members.some((m) => m === 'allUsers' || m === 'allAuthenticatedUsers'))
+        publicGrants.push(`${key} ${body.role} ${[...(await tf.refs(body))].join(' ')}`);
     }
     expect(publicGrants.sort()).toEqual([
       'google_cloud_run_service_iam_member.upload_public roles/run.invoker google_cloudfunctions2_function.upload',
@@ -285,10 +327,13 @@ describe('infra/ wiring', () => {
       const member = await tf.refs(body.member);
       const account = [...member].find((ref) => ref.startsWith('google_service_account.'));
       if (!account) continue;
-      const target = [...(await tf.refs({ ...body, member: undefined, role: undefined }))].filter((ref) => !ref.startsWith('var.'));
+      const target = [...(await tf.refs({ ...body, member: undefined, role: undefined }))].filter(
+        (ref) => !ref.startsWith('var.'),
+      );
       const roleRefs = [...(await tf.refs(body.role))];
       const role = roleRefs.length === 1 ? roleRefs[0] : String(body.role); // a custom role, or a literal (or each.value)
-      for (const where of target.length > 0 ? target : ['project']) (grants[account.split('.')[1]] ??= []).push(`${role} on ${where}`);
+      for (const where of target.length > 0 ? target : ['project'])
+        (grants[account.split('.')[1]] ??= []).push(`${role} on ${where}`);
     }
     for (const list of Object.values(grants)) list.sort();
     const inboxRole = 'google_project_iam_custom_role.inbox_consumer';
@@ -298,13 +343,19 @@ describe('infra/ wiring', () => {
         'roles/pubsub.publisher on google_pubsub_topic.render',
         'roles/storage.objectUser on google_storage_bucket.public',
       ],
-      render: [`${inboxRole} on google_storage_bucket.inbox`, 'roles/storage.objectUser on google_storage_bucket.public'],
+      render: [
+        `${inboxRole} on google_storage_bucket.inbox`,
+        'roles/storage.objectUser on google_storage_bucket.public',
+      ],
       upload: [
         'roles/iam.serviceAccountTokenCreator on google_service_account.upload',
         'roles/storage.objectCreator on google_storage_bucket.inbox',
         'roles/storage.objectUser on google_storage_bucket.public',
       ],
-      invoker: ['roles/run.invoker on google_cloudfunctions2_function.analyze', 'roles/run.invoker on google_cloudfunctions2_function.render'],
+      invoker: [
+        'roles/run.invoker on google_cloudfunctions2_function.analyze',
+        'roles/run.invoker on google_cloudfunctions2_function.render',
+      ],
       build: ['${each.value} on project'],
     });
     expect(resource('google_project_iam_member.build').for_each).toBe(
@@ -314,7 +365,9 @@ describe('infra/ wiring', () => {
     // Run invoker bindings name the function's Cloud Run service.
     for (const key of ['analyze_invoker', 'render_invoker', 'upload_public']) {
       const name = key.split('_')[0];
-      expect(resource(`google_cloud_run_service_iam_member.${key}`).service).toBe(`\${google_cloudfunctions2_function.${name}.service_config[0].service}`);
+      expect(resource(`google_cloud_run_service_iam_member.${key}`).service).toBe(
+        `\${google_cloudfunctions2_function.${name}.service_config[0].service}`,
+      );
     }
   });
 
@@ -323,9 +376,13 @@ describe('infra/ wiring', () => {
     expect(await only(storagePublisher.topic)).toBe('google_pubsub_topic.uploads');
     expect(storagePublisher.role).toBe('roles/pubsub.publisher');
     expect(await only(storagePublisher.member)).toBe('data.google_storage_project_service_account.gcs');
-    expect(resource('google_storage_notification.inbox_uploads').depends_on).toEqual(['${google_pubsub_topic_iam_member.uploads_storage_publisher}']);
+    expect(resource('google_storage_notification.inbox_uploads').depends_on).toEqual([
+      '${google_pubsub_topic_iam_member.uploads_storage_publisher}',
+    ]);
 
-    expect(tf.locals.pubsub_service_agent).toBe('serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com');
+    expect(tf.locals.pubsub_service_agent).toBe(
+      'serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com',
+    );
     const agentGrants: string[] = [];
     for (const [key, body] of tf.resources) {
       if (body.member !== '${local.pubsub_service_agent}') continue;
@@ -341,23 +398,39 @@ describe('infra/ wiring', () => {
   });
 
   test('lifecycle rules: the inbox forgets after a day, the public bucket after public_retention_days (30)', () => {
-    const rule = (bucket: string): Body => block(resource(`google_storage_bucket.${bucket}`), 'lifecycle_rule');
+    const rule = (bucket: string): Body =>
+      block(resource(`google_storage_bucket.${bucket}`), 'lifecycle_rule');
     expect(block(rule('inbox'), 'action').type).toBe('Delete');
     expect(block(rule('inbox'), 'condition')).toEqual({ age: 1 });
     expect(block(rule('public'), 'action').type).toBe('Delete');
     expect(block(rule('public'), 'condition')).toEqual({ age: '${var.public_retention_days}' });
     expect(tf.variables.public_retention_days.default).toBe(30);
-    for (const bucket of ['inbox', 'public']) expect(resource(`google_storage_bucket.${bucket}`).force_destroy).toBe('${var.force_destroy}');
+    for (const bucket of ['inbox', 'public'])
+      expect(resource(`google_storage_bucket.${bucket}`).force_destroy).toBe('${var.force_destroy}');
   });
 
-  test("CORS: the page may PUT into the inbox with the signed headers from its own origin; anyone may GET from the public bucket", async () => {
+  test('CORS: the page may PUT into the inbox with the signed headers from its own origin; anyone may GET from the public bucket', async () => {
     const inboxCors = block(resource('google_storage_bucket.inbox'), 'cors');
     expect(inboxCors.method).toContain('PUT');
     const headers = (inboxCors.response_header as string[]).map((h) => h.toLowerCase());
-    for (const header of ['content-type', 'x-goog-content-length-range', ...Object.values(META).map((key) => `x-goog-meta-${key}`)]) expect(headers).toContain(header);
-    expect(await tf.refs(local(inboxCors.origin))).toEqual(new Set(['google_cloudfunctions2_function.upload', 'var.region', 'var.project_id', 'var.extra_page_origins']));
+    for (const header of [
+      'content-type',
+      'x-goog-content-length-range',
+      ...Object.values(META).map((key) => `x-goog-meta-${key}`),
+    ])
+      expect(headers).toContain(header);
+    expect(await tf.refs(local(inboxCors.origin))).toEqual(
+      new Set([
+        'google_cloudfunctions2_function.upload',
+        'var.region',
+        'var.project_id',
+        'var.extra_page_origins',
+      ]),
+    );
     // The page's origin is the upload function's URL, which is what upload_page_url gives out.
-    expect(tf.checks.some((check) => String(block(check, 'assert').condition).includes('local.page_origins'))).toBe(true);
+    expect(
+      tf.checks.some((check) => String(block(check, 'assert').condition).includes('local.page_origins')),
+    ).toBe(true);
     const publicCors = block(resource('google_storage_bucket.public'), 'cors');
     expect(publicCors.method).toEqual(['GET', 'HEAD']);
     expect(publicCors.origin).toEqual(['*']);
@@ -365,7 +438,8 @@ describe('infra/ wiring', () => {
 
   test('ingress: upload is public; analyze and render take only internal traffic (Pub/Sub push counts as internal)', () => {
     expect(block(fn('upload'), 'service_config').ingress_settings).toBe('ALLOW_ALL');
-    for (const name of ['analyze', 'render']) expect(block(fn(name), 'service_config').ingress_settings).toBe('${var.worker_ingress}');
+    for (const name of ['analyze', 'render'])
+      expect(block(fn(name), 'service_config').ingress_settings).toBe('${var.worker_ingress}');
     expect(tf.variables.worker_ingress.default).toBe('ALLOW_INTERNAL_ONLY');
   });
 
@@ -391,8 +465,10 @@ describe('infra/ wiring', () => {
     for (const key of nodes.keys()) visit(key, []);
     // And every var.* used is declared.
     const used = new Set<string>();
-    for (const body of [...tf.resources.values(), ...tf.data.values(), tf.locals, ...tf.checks]) for (const ref of await tf.refs(body)) if (ref.startsWith('var.')) used.add(ref.slice(4));
+    for (const body of [...tf.resources.values(), ...tf.data.values(), tf.locals, ...tf.checks])
+      for (const ref of await tf.refs(body)) if (ref.startsWith('var.')) used.add(ref.slice(4));
     for (const name of used) expect(Object.keys(tf.variables)).toContain(name);
-    for (const [name, variable] of Object.entries(tf.variables)) expect({ name, description: typeof variable.description }).toEqual({ name, description: 'string' });
+    for (const [name, variable] of Object.entries(tf.variables))
+      expect({ name, description: typeof variable.description }).toEqual({ name, description: 'string' });
   });
 });

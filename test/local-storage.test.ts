@@ -13,7 +13,9 @@ import { startLocalStorage, type LocalStorageFixture } from './support/local-sto
 const remoteHosts = new Set<string>();
 const onSocket = (message: unknown): void => {
   const socket = (message as { socket: Socket }).socket;
-  socket.once('lookup', (_error: Error | null, _address: string, _family: number, host: string) => remoteHosts.add(`lookup:${host}`));
+  socket.once('lookup', (_error: Error | null, _address: string, _family: number, host: string) =>
+    remoteHosts.add(`lookup:${host}`),
+  );
   socket.once('connect', () => remoteHosts.add(socket.remoteAddress ?? '?'));
 };
 diagnostics.subscribe('net.client.socket', onSocket);
@@ -105,7 +107,9 @@ describe('local storage server with the @google-cloud/storage client', () => {
     expect(first.equals(data)).toBe(true);
 
     await new Promise<void>((resolve, reject) => {
-      const stream = bucket.file('big/chunked.bin').createWriteStream({ chunkSize: 1024 * 1024, metadata: { metadata: { a: '1' } } });
+      const stream = bucket
+        .file('big/chunked.bin')
+        .createWriteStream({ chunkSize: 1024 * 1024, metadata: { metadata: { a: '1' } } });
       stream.on('error', reject).on('finish', resolve);
       stream.end(data);
     });
@@ -140,7 +144,10 @@ describe('local storage server with the @google-cloud/storage client', () => {
   test('preconditions: ifGenerationMatch 0 creates once, then 412', async () => {
     const file = fx.storage.bucket(PRIVATE).file('once.txt');
     await file.save('first', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
-    await expectApiError(file.save('second', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }), 412);
+    await expectApiError(
+      file.save('second', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }),
+      412,
+    );
     const [content] = await file.download();
     expect(content.toString()).toBe('first');
     const [meta] = await file.getMetadata();
@@ -152,7 +159,9 @@ describe('local storage server with the @google-cloud/storage client', () => {
   test('concurrent create-once uploads of one name: exactly one wins, generations increase', async () => {
     const file = fx.storage.bucket(PRIVATE).file('race.txt');
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => file.save(`writer ${i}`, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })),
+      Array.from({ length: 20 }, (_, i) =>
+        file.save(`writer ${i}`, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect((r.reason as ApiError).code).toBe(412);
@@ -177,7 +186,13 @@ describe('local storage server with the @google-cloud/storage client', () => {
 
   test('names with spaces, Unicode, % and ../ round-trip and stay inside the root', async () => {
     const bucket = fx.storage.bucket(PRIVATE);
-    const names = ['my photo (1).jpg', '照片/微笑 😀.png', '../../escape.txt', 'a/../../b%2F..%00.txt', '/leading/slash'];
+    const names = [
+      'my photo (1).jpg',
+      '照片/微笑 😀.png',
+      '../../escape.txt',
+      'a/../../b%2F..%00.txt',
+      '/leading/slash',
+    ];
     for (const name of names) {
       await bucket.file(name).save(Buffer.from(`content of ${name}`), { resumable: false });
     }
@@ -205,16 +220,26 @@ describe('local storage server with the @google-cloud/storage client', () => {
 
 describe('V4 signed URLs', () => {
   const write = async (name: string, expires = Date.now() + 10 * 60 * 1000): Promise<string> => {
-    const [url] = await fx.storage.bucket(PRIVATE).file(name).getSignedUrl({
-      version: 'v4',
-      action: 'write',
-      expires,
-      contentType: 'image/jpeg',
-      extensionHeaders: { 'x-goog-content-length-range': '1,1000', 'x-goog-meta-caption': 'signed caption' },
-    });
+    const [url] = await fx.storage
+      .bucket(PRIVATE)
+      .file(name)
+      .getSignedUrl({
+        version: 'v4',
+        action: 'write',
+        expires,
+        contentType: 'image/jpeg',
+        extensionHeaders: {
+          'x-goog-content-length-range': '1,1000',
+          'x-goog-meta-caption': 'signed caption',
+        },
+      });
     return url;
   };
-  const signedHeaders = { 'Content-Type': 'image/jpeg', 'x-goog-content-length-range': '1,1000', 'x-goog-meta-caption': 'signed caption' };
+  const signedHeaders = {
+    'Content-Type': 'image/jpeg',
+    'x-goog-content-length-range': '1,1000',
+    'x-goog-meta-caption': 'signed caption',
+  };
 
   test('PUT with the signed headers stores the object with its x-goog-meta-* metadata', async () => {
     const url = await write('signed/photo.jpg');
@@ -233,7 +258,11 @@ describe('V4 signed URLs', () => {
 
   test('another content type is 403 SignatureDoesNotMatch', async () => {
     const url = await write('signed/wrong-type.jpg');
-    const res = await fetch(url, { method: 'PUT', headers: { ...signedHeaders, 'Content-Type': 'image/png' }, body: randomBytes(10) });
+    const res = await fetch(url, {
+      method: 'PUT',
+      headers: { ...signedHeaders, 'Content-Type': 'image/png' },
+      body: randomBytes(10),
+    });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('SignatureDoesNotMatch');
   });
@@ -244,7 +273,11 @@ describe('V4 signed URLs', () => {
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('EntityTooLarge');
     // A large body is refused from its Content-Length, before it is read.
-    const large = await fetch(url, { method: 'PUT', headers: signedHeaders, body: randomBytes(4 * 1024 * 1024) });
+    const large = await fetch(url, {
+      method: 'PUT',
+      headers: signedHeaders,
+      body: randomBytes(4 * 1024 * 1024),
+    });
     expect(large.status).toBe(400);
     expect(await large.text()).toContain('EntityTooLarge');
     const [exists] = await fx.storage.bucket(PRIVATE).file('signed/too-big.jpg').exists();
@@ -276,18 +309,41 @@ describe('V4 signed URLs', () => {
   });
 
   test('an unknown signer is refused', async () => {
-    const other = new Storage({ apiEndpoint: fx.server.url, keyFilename: (await import('../functions/local/storage')).createLocalCredentials(join(fx.dir, 'other'), 'other').keyFile });
-    const [url] = await other.bucket(PRIVATE).file('x.jpg').getSignedUrl({ version: 'v4', action: 'write', expires: Date.now() + 60000, contentType: 'image/jpeg' });
+    const other = new Storage({
+      apiEndpoint: fx.server.url,
+      keyFilename: (await import('../functions/local/storage')).createLocalCredentials(
+        join(fx.dir, 'other'),
+        'other',
+      ).keyFile,
+    });
+    const [url] = await other
+      .bucket(PRIVATE)
+      .file('x.jpg')
+      .getSignedUrl({
+        version: 'v4',
+        action: 'write',
+        expires: Date.now() + 60000,
+        contentType: 'image/jpeg',
+      });
     const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'image/jpeg' }, body: 'x' });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('unknown signer');
   });
 
   test('signed GET reads a private object; unsigned GET of it is 403; public bucket needs no signature', async () => {
-    await fx.storage.bucket(PRIVATE).file('private.txt').save('secret', { resumable: false, contentType: 'text/plain' });
-    await fx.storage.bucket(PUBLIC).file('memes/m.txt').save('public meme', { resumable: false, contentType: 'text/plain' });
+    await fx.storage
+      .bucket(PRIVATE)
+      .file('private.txt')
+      .save('secret', { resumable: false, contentType: 'text/plain' });
+    await fx.storage
+      .bucket(PUBLIC)
+      .file('memes/m.txt')
+      .save('public meme', { resumable: false, contentType: 'text/plain' });
 
-    const [url] = await fx.storage.bucket(PRIVATE).file('private.txt').getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + 60000 });
+    const [url] = await fx.storage
+      .bucket(PRIVATE)
+      .file('private.txt')
+      .getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + 60000 });
     const signed = await fetch(url);
     expect(signed.status).toBe(200);
     expect(await signed.text()).toBe('secret');
@@ -305,14 +361,20 @@ describe('V4 signed URLs', () => {
     const head = await fetch(`${fx.server.url}/${PUBLIC}/memes/m.txt`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect((await fetch(`${fx.server.url}/${PUBLIC}/memes/missing.txt`)).status).toBe(404);
-    expect((await fetch(`${fx.server.url}/${PUBLIC}/memes/m.txt`, { method: 'PUT', body: 'x' })).status).toBe(403);
+    expect((await fetch(`${fx.server.url}/${PUBLIC}/memes/m.txt`, { method: 'PUT', body: 'x' })).status).toBe(
+      403,
+    );
   });
 
   test('CORS: preflight answered, responses expose ETag', async () => {
     const origin = 'http://127.0.0.1:9999';
     const preflight = await fetch(`${fx.server.url}/${PRIVATE}/any.jpg`, {
       method: 'OPTIONS',
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type,x-goog-meta-caption' },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'content-type,x-goog-meta-caption',
+      },
     });
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
@@ -357,7 +419,14 @@ describe('bucket notifications', () => {
       eventTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
     });
     const payload = JSON.parse(message.data.toString('utf8'));
-    expect(payload).toMatchObject({ kind: 'storage#object', name: 'incoming/photo 1.jpg', bucket: bucketName, generation: meta.generation, size: meta.size, md5Hash: meta.md5Hash });
+    expect(payload).toMatchObject({
+      kind: 'storage#object',
+      name: 'incoming/photo 1.jpg',
+      bucket: bucketName,
+      generation: meta.generation,
+      size: meta.size,
+      md5Hash: meta.md5Hash,
+    });
 
     // Deleting (not configured) publishes nothing; after removing the config, uploads publish nothing.
     await notification.delete();
@@ -369,7 +438,9 @@ describe('bucket notifications', () => {
 
   test('an overwrite publishes OBJECT_FINALIZE and OBJECT_DELETE with the generations involved', async () => {
     const [bucket] = await fx.storage.createBucket('memegen-overwrites');
-    await bucket.createNotification('projects/memegen-test/topics/all', { eventTypes: ['OBJECT_FINALIZE', 'OBJECT_DELETE'] });
+    await bucket.createNotification('projects/memegen-test/topics/all', {
+      eventTypes: ['OBJECT_FINALIZE', 'OBJECT_DELETE'],
+    });
     const file = bucket.file('x.txt');
     await file.save('one', { resumable: false });
     const before = fx.publisher.messages.length;
@@ -380,8 +451,16 @@ describe('bucket notifications', () => {
     const events = fx.publisher.messages.slice(before).map((m) => m.attributes);
     expect(events).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ eventType: 'OBJECT_FINALIZE', objectGeneration: second, overwroteGeneration: first }),
-        expect.objectContaining({ eventType: 'OBJECT_DELETE', objectGeneration: first, overwrittenByGeneration: second }),
+        expect.objectContaining({
+          eventType: 'OBJECT_FINALIZE',
+          objectGeneration: second,
+          overwroteGeneration: first,
+        }),
+        expect.objectContaining({
+          eventType: 'OBJECT_DELETE',
+          objectGeneration: first,
+          overwrittenByGeneration: second,
+        }),
       ]),
     );
   });
@@ -404,24 +483,47 @@ describe('bucket notifications', () => {
 
 describe('environment configuration', () => {
   test('STORAGE_EMULATOR_HOST + GOOGLE_APPLICATION_CREDENTIALS with a plain new Storage()', async () => {
-    const saved = { host: process.env.STORAGE_EMULATOR_HOST, creds: process.env.GOOGLE_APPLICATION_CREDENTIALS };
+    const saved = {
+      host: process.env.STORAGE_EMULATOR_HOST,
+      creds: process.env.GOOGLE_APPLICATION_CREDENTIALS,
+    };
     process.env.STORAGE_EMULATOR_HOST = fx.server.url;
     process.env.GOOGLE_APPLICATION_CREDENTIALS = fx.credentials.keyFile;
     try {
       const storage = new Storage();
       const file = storage.bucket(PRIVATE).file('env/route.txt');
       await file.save('via env', { resumable: false, contentType: 'text/plain' });
-      await storage.bucket(PRIVATE).file('env/resumable.bin').save(randomBytes(300 * 1024), { resumable: true });
+      await storage
+        .bucket(PRIVATE)
+        .file('env/resumable.bin')
+        .save(randomBytes(300 * 1024), { resumable: true });
       const [data] = await file.download();
       expect(data.toString()).toBe('via env');
       const [files] = await storage.bucket(PRIVATE).getFiles({ prefix: 'env/' });
       expect(files.map((f) => f.name)).toEqual(['env/resumable.bin', 'env/route.txt']);
-      const [url] = await storage.bucket(PRIVATE).file('env/signed.txt').getSignedUrl({ version: 'v4', action: 'write', expires: Date.now() + 60000, contentType: 'text/plain' });
-      const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'signed via env' });
+      const [url] = await storage
+        .bucket(PRIVATE)
+        .file('env/signed.txt')
+        .getSignedUrl({
+          version: 'v4',
+          action: 'write',
+          expires: Date.now() + 60000,
+          contentType: 'text/plain',
+        });
+      const res = await fetch(url, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'text/plain' },
+        body: 'signed via env',
+      });
       expect(res.status).toBe(200);
-      expect((await storage.bucket(PRIVATE).file('env/signed.txt').download())[0].toString()).toBe('signed via env');
+      expect((await storage.bucket(PRIVATE).file('env/signed.txt').download())[0].toString()).toBe(
+        'signed via env',
+      );
     } finally {
-      for (const [key, value] of [['STORAGE_EMULATOR_HOST', saved.host], ['GOOGLE_APPLICATION_CREDENTIALS', saved.creds]] as const) {
+      for (const [key, value] of [
+        ['STORAGE_EMULATOR_HOST', saved.host],
+        ['GOOGLE_APPLICATION_CREDENTIALS', saved.creds],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }

@@ -9,9 +9,15 @@ import { PHOTOS } from './support/sharedData';
 
 const BIN = join(__dirname, '..', 'bin', 'memegen.js');
 
-async function memegen(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function memegen(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd,
+      maxBuffer: 32 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -27,7 +33,9 @@ describe('memegen make', () => {
     const { code, stdout, stderr } = await memegen(['make'], cwd);
     expect(code).toBe(0);
     const photos = readdirSync(PHOTOS).filter((f) => /\.(jpe?g|png)$/i.test(f));
-    expect(readdirSync(join(cwd, 'out')).sort()).toEqual(photos.map((f) => f.replace(/\.\w+$/, '.jpg')).sort());
+    expect(readdirSync(join(cwd, 'out')).sort()).toEqual(
+      photos.map((f) => f.replace(/\.\w+$/, '.jpg')).sort(),
+    );
     expect(stdout).toMatch(new RegExp(`${photos.length} meme\\(s\\) written to out .*bundled sample photos`));
     // Not a terminal: one progress line per photo on stderr.
     expect(stderr.trim().split('\n')).toHaveLength(photos.length);
@@ -38,7 +46,24 @@ describe('memegen make', () => {
   it('--json prints the analysis and caption of each file; style, format and caption options apply', async () => {
     const cwd = scratch();
     const photo = join(PHOTOS, 'matplotlib_grace_hopper.jpg');
-    const { code, stdout } = await memegen(['make', photo, '-o', 'memes', '--style', 'label', '--format', 'webp', '--top', 'nobody:', '--bottom', 'me:', '--json'], cwd);
+    const { code, stdout } = await memegen(
+      [
+        'make',
+        photo,
+        '-o',
+        'memes',
+        '--style',
+        'label',
+        '--format',
+        'webp',
+        '--top',
+        'nobody:',
+        '--bottom',
+        'me:',
+        '--json',
+      ],
+      cwd,
+    );
     expect(code).toBe(0);
     const result = JSON.parse(stdout)[photo];
     expect(result.output).toBe(join('memes', 'matplotlib_grace_hopper.webp'));
@@ -50,7 +75,10 @@ describe('memegen make', () => {
 
   it('-o with a file name writes that file, in the format its extension names', async () => {
     const cwd = scratch();
-    const { code } = await memegen(['make', join(PHOTOS, 'skimage_camera.png'), '-o', 'camera-meme.png', '--lang', 'zh'], cwd);
+    const { code } = await memegen(
+      ['make', join(PHOTOS, 'skimage_camera.png'), '-o', 'camera-meme.png', '--lang', 'zh'],
+      cwd,
+    );
     expect(code).toBe(0);
     expect((await sharp(join(cwd, 'camera-meme.png')).metadata()).format).toBe('png');
   }, 60_000);

@@ -33,15 +33,25 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
   beforeAll(async () => {
     stack = await startStack({ env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
     expect(stack.pubsub).toBe('emulator');
-    storage = new Storage({ apiEndpoint: stack.storageUrl, keyFilename: stack.keyFile, projectId: stack.projectId });
+    storage = new Storage({
+      apiEndpoint: stack.storageUrl,
+      keyFilename: stack.keyFile,
+      projectId: stack.projectId,
+    });
   }, 120_000);
 
   afterAll(async () => {
     await stack?.stop();
   });
 
-  async function requestUpload(body: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = await fetch(`${stack.pageUrl}api/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async function requestUpload(
+    body: Record<string, unknown>,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(`${stack.pageUrl}api/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   }
 
@@ -65,23 +75,39 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
     for (;;) {
       const status = await statusOf(url);
       if (status && (status.state === 'done' || status.state === 'failed')) return status;
-      if (Date.now() > deadline) throw new Error(`job at ${url} still ${status?.state ?? 'missing'} after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`job at ${url} still ${status?.state ?? 'missing'} after ${timeoutMs} ms`);
       await sleep(150);
     }
   }
 
-  const inboxHas = async (name: string): Promise<boolean> => (await storage.bucket(stack.inboxBucket).file(name).exists())[0];
-  const logLines = (jobId: string, message: string): number => stack.logs.filter((line) => line.includes(jobId) && line.includes(message)).length;
+  const inboxHas = async (name: string): Promise<boolean> =>
+    (await storage.bucket(stack.inboxBucket).file(name).exists())[0];
+  const logLines = (jobId: string, message: string): number =>
+    stack.logs.filter((line) => line.includes(jobId) && line.includes(message)).length;
 
   it('a photo uploaded through a signed URL becomes a meme; the status says done and is never cached; the original is gone', async () => {
-    const upload = await signedUpload(photo('faceapi_sample1.jpg'), { caption: { top: 'when the group photo', bottom: 'finally works' }, style: 'label' });
+    const upload = await signedUpload(photo('faceapi_sample1.jpg'), {
+      caption: { top: 'when the group photo', bottom: 'finally works' },
+      style: 'label',
+    });
     const queued = await fetch(upload.statusUrl);
     expect(queued.headers.get('cache-control')).toMatch(/no-store/);
     const status = await finished(upload.statusUrl);
-    expect(status).toMatchObject({ id: upload.id, state: 'done', request: { style: 'label', lang: 'en' }, resultUrl: upload.resultUrl });
-    expect(status.caption).toMatchObject({ source: 'user', top: 'when the group photo', bottom: 'finally works' });
+    expect(status).toMatchObject({
+      id: upload.id,
+      state: 'done',
+      request: { style: 'label', lang: 'en' },
+      resultUrl: upload.resultUrl,
+    });
+    expect(status.caption).toMatchObject({
+      source: 'user',
+      top: 'when the group photo',
+      bottom: 'finally works',
+    });
     expect(status.faces!.length).toBeGreaterThanOrEqual(3);
-    for (const stage of ['analyzeMs', 'renderMs', 'totalMs'] as const) expect(status.timings[stage]).toBeGreaterThan(0);
+    for (const stage of ['analyzeMs', 'renderMs', 'totalMs'] as const)
+      expect(status.timings[stage]).toBeGreaterThan(0);
     const meme = await fetch(upload.resultUrl);
     expect(meme.headers.get('content-type')).toBe('image/jpeg');
     const pixels = await sharp(Buffer.from(await meme.arrayBuffer())).metadata();
@@ -92,10 +118,12 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
   it.each(['holiday photo 1.jpg', 'été/猫の写真 😀.jpg', '../../escape/../x.jpg'])(
     'a photo copied into the inbox like `gsutil cp` (object name %j) becomes a meme at the id derived from name and generation',
     async (name) => {
-      const [file] = await storage.bucket(stack.inboxBucket).upload(join(PHOTOS, 'matplotlib_grace_hopper.jpg'), {
-        destination: name,
-        metadata: { contentType: 'image/jpeg', metadata: { 'memegen-style': 'faces' } },
-      });
+      const [file] = await storage
+        .bucket(stack.inboxBucket)
+        .upload(join(PHOTOS, 'matplotlib_grace_hopper.jpg'), {
+          destination: name,
+          metadata: { contentType: 'image/jpeg', metadata: { 'memegen-style': 'faces' } },
+        });
       const id = jobIdFor({ bucket: stack.inboxBucket, name, generation: String(file.metadata.generation) });
       const status = await finished(`${stack.publicBaseUrl}/memes/${id}.json`);
       expect(status).toMatchObject({ state: 'done', request: { style: 'faces' }, source: { object: name } });
@@ -107,11 +135,23 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
 
   it('a photo without faces becomes a no-face meme', async () => {
     const landscape = await sharp({ create: { width: 640, height: 400, channels: 3, background: '#6a9fd4' } })
-      .composite([{ input: await sharp({ create: { width: 640, height: 150, channels: 3, background: '#3d7a3a' } }).png().toBuffer(), top: 250, left: 0 }])
+      .composite([
+        {
+          input: await sharp({ create: { width: 640, height: 150, channels: 3, background: '#3d7a3a' } })
+            .png()
+            .toBuffer(),
+          top: 250,
+          left: 0,
+        },
+      ])
       .jpeg()
       .toBuffer();
     const status = await finished((await signedUpload(landscape)).statusUrl);
-    expect(status).toMatchObject({ state: 'done', faces: [], caption: { source: 'library', kind: 'noFace' } });
+    expect(status).toMatchObject({
+      state: 'done',
+      faces: [],
+      caption: { source: 'library', kind: 'noFace' },
+    });
   }, 60_000);
 
   it('a corrupt upload ends failed with a reason, is acknowledged (no retry loop) and its original deleted', async () => {
@@ -130,24 +170,51 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
     const bytes = photo('matplotlib_grace_hopper.jpg');
     const { json } = await requestUpload({ contentType: 'image/jpeg', size: bytes.length });
     const upload = json as unknown as Upload;
-    const wrongType = await fetch(upload.uploadUrl, { method: 'PUT', headers: { ...upload.uploadHeaders, 'Content-Type': 'text/html' }, body: bytes });
+    const wrongType = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: { ...upload.uploadHeaders, 'Content-Type': 'text/html' },
+      body: bytes,
+    });
     expect(wrongType.status).toBe(403);
-    const tooBig = await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.uploadHeaders, body: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 1) });
+    const tooBig = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: upload.uploadHeaders,
+      body: Buffer.alloc(MAX_UPLOAD_BYTES + 1, 1),
+    });
     expect(tooBig.status).toBe(400);
     expect(await inboxHas(`uploads/${upload.id}`)).toBe(false);
-    expect(await requestUpload({ contentType: 'image/jpeg', size: MAX_UPLOAD_BYTES + 1 })).toMatchObject({ status: 413, json: { code: 'TOO_LARGE' } });
-    expect(await requestUpload({ contentType: 'application/pdf', size: 1000 })).toMatchObject({ status: 415, json: { code: 'UNSUPPORTED_TYPE' } });
+    expect(await requestUpload({ contentType: 'image/jpeg', size: MAX_UPLOAD_BYTES + 1 })).toMatchObject({
+      status: 413,
+      json: { code: 'TOO_LARGE' },
+    });
+    expect(await requestUpload({ contentType: 'application/pdf', size: 1000 })).toMatchObject({
+      status: 415,
+      json: { code: 'UNSUPPORTED_TYPE' },
+    });
   }, 60_000);
 
   it('the same notification delivered three times, and again after the meme is done, gives exactly one meme', async () => {
     const name = 'duplicate-deliveries.jpg';
-    const [file] = await storage.bucket(stack.inboxBucket).upload(join(PHOTOS, 'skimage_astronaut.png'), { destination: name, metadata: { contentType: 'image/png' } });
+    const [file] = await storage.bucket(stack.inboxBucket).upload(join(PHOTOS, 'skimage_astronaut.png'), {
+      destination: name,
+      metadata: { contentType: 'image/png' },
+    });
     const generation = String(file.metadata.generation);
     const id = jobIdFor({ bucket: stack.inboxBucket, name, generation });
-    const pubsub = new PubSub({ projectId: stack.projectId, apiEndpoint: stack.emulatorHost, emulatorMode: true });
+    const pubsub = new PubSub({
+      projectId: stack.projectId,
+      apiEndpoint: stack.emulatorHost,
+      emulatorMode: true,
+    });
     const notification = {
       data: Buffer.from(JSON.stringify(file.metadata)),
-      attributes: { eventType: 'OBJECT_FINALIZE', payloadFormat: 'JSON_API_V1', bucketId: stack.inboxBucket, objectId: name, objectGeneration: generation },
+      attributes: {
+        eventType: 'OBJECT_FINALIZE',
+        payloadFormat: 'JSON_API_V1',
+        bucketId: stack.inboxBucket,
+        objectId: name,
+        objectGeneration: generation,
+      },
     };
     const uploads = pubsub.topic(`projects/${stack.projectId}/topics/memegen-uploads`);
     await Promise.all([uploads.publishMessage(notification), uploads.publishMessage(notification)]);
@@ -167,7 +234,12 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
 
   it('50 concurrent uploads give 50 memes, none lost or duplicated', async () => {
     const photos = ['matplotlib_grace_hopper.jpg', 'skimage_astronaut.png', 'skimage_camera.png'].map(photo);
-    const uploads = await Promise.all(photos.flatMap((bytes) => Array.from({ length: 17 }, () => bytes)).slice(0, 50).map((bytes) => signedUpload(bytes)));
+    const uploads = await Promise.all(
+      photos
+        .flatMap((bytes) => Array.from({ length: 17 }, () => bytes))
+        .slice(0, 50)
+        .map((bytes) => signedUpload(bytes)),
+    );
     const statuses = await Promise.all(uploads.map((upload) => finished(upload.statusUrl, 240_000)));
     expect(statuses.filter((status) => status.state === 'done')).toHaveLength(50);
     expect(new Set(statuses.map((status) => status.id)).size).toBe(50);
@@ -190,7 +262,9 @@ describe('local stack without the emulator', () => {
         body: JSON.stringify({ contentType: 'image/png', size: bytes.length, lang: 'zh' }),
       });
       const upload = (await response.json()) as Upload;
-      expect((await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.uploadHeaders, body: bytes })).status).toBe(200);
+      expect(
+        (await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.uploadHeaders, body: bytes })).status,
+      ).toBe(200);
       let status: StatusDocument | undefined;
       for (let i = 0; i < 200 && status?.state !== 'done'; i++) {
         await sleep(150);

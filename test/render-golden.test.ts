@@ -32,7 +32,10 @@ const CASES: GoldenCase[] = [
   {
     name: 'classic-landscape',
     photo: 'faceapi_sample1.jpg',
-    options: { style: 'classic', caption: { top: 'when the group photo', bottom: 'finally has everyone in it' } },
+    options: {
+      style: 'classic',
+      caption: { top: 'when the group photo', bottom: 'finally has everyone in it' },
+    },
   },
   {
     name: 'classic-portrait',
@@ -42,7 +45,10 @@ const CASES: GoldenCase[] = [
   {
     name: 'label-portrait',
     photo: 'matplotlib_grace_hopper.jpg',
-    options: { style: 'label', caption: { top: 'nobody:', bottom: 'me at 3 am reading the compiler source' } },
+    options: {
+      style: 'label',
+      caption: { top: 'nobody:', bottom: 'me at 3 am reading the compiler source' },
+    },
   },
   { name: 'faces-landscape', photo: 'faceapi_sample4.jpg', options: { style: 'faces' } },
   {
@@ -60,7 +66,9 @@ const CASES: GoldenCase[] = [
     photo: 'faceapi_sample2.jpg',
     options: {
       style: 'classic',
-      caption: { top: 'when the meeting that could have been an email turns into a second meeting about the first one' },
+      caption: {
+        top: 'when the meeting that could have been an email turns into a second meeting about the first one',
+      },
     },
     check: (layout) => expect(layout.blocks[0]!.lines).toHaveLength(3),
   },
@@ -68,7 +76,9 @@ const CASES: GoldenCase[] = [
 
 async function analyses(): Promise<Record<string, Analysis>> {
   // Recorded once, so a retrained model changes no golden picture: these test drawing, not vision.
-  const stored: Record<string, Analysis> = existsSync(ANALYSES) ? JSON.parse(readFileSync(ANALYSES, 'utf8')) : {};
+  const stored: Record<string, Analysis> = existsSync(ANALYSES)
+    ? JSON.parse(readFileSync(ANALYSES, 'utf8'))
+    : {};
   if (!UPDATE) return stored;
   for (const { photo } of CASES) stored[photo] ??= await analyzeImage(readFileSync(join(PHOTOS, photo)));
   mkdirSync(GOLDEN, { recursive: true });
@@ -89,12 +99,23 @@ describe('golden memes', () => {
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (name, { photo, options, check }) => {
     const analysis = recorded[photo];
-    if (!analysis) throw new Error(`no recorded analysis for ${photo}: run UPDATE_GOLDEN=1 npx jest test/render-golden.test.ts`);
-    const meme = await renderMeme(readFileSync(join(PHOTOS, photo)), analysis, { ...options, format: 'png', maxSide: SIDE, seed: name });
+    if (!analysis)
+      throw new Error(
+        `no recorded analysis for ${photo}: run UPDATE_GOLDEN=1 npx jest test/render-golden.test.ts`,
+      );
+    const meme = await renderMeme(readFileSync(join(PHOTOS, photo)), analysis, {
+      ...options,
+      format: 'png',
+      maxSide: SIDE,
+      seed: name,
+    });
     check?.(meme.layout);
     const file = join(GOLDEN, `${name}.webp`);
     if (UPDATE) writeFileSync(file, await sharp(meme.bytes).webp({ lossless: true }).toBuffer());
-    if (!existsSync(file)) throw new Error(`golden picture ${file} is missing: run UPDATE_GOLDEN=1 npx jest test/render-golden.test.ts`);
+    if (!existsSync(file))
+      throw new Error(
+        `golden picture ${file} is missing: run UPDATE_GOLDEN=1 npx jest test/render-golden.test.ts`,
+      );
 
     const [actual, expected] = [await rgb(meme.bytes), await rgb(readFileSync(file))];
     expect([actual.width, actual.height]).toEqual([expected.width, expected.height]);
@@ -113,7 +134,9 @@ describe('golden memes', () => {
     if (different / pixels > 0.002) {
       const diffFile = join(GOLDEN, `${name}.actual.png`);
       writeFileSync(diffFile, meme.bytes);
-      throw new Error(`${name}: ${different} of ${pixels} pixels differ by more than 64 levels; rendered picture written to ${diffFile}`);
+      throw new Error(
+        `${name}: ${different} of ${pixels} pixels differ by more than 64 levels; rendered picture written to ${diffFile}`,
+      );
     }
     expect(totalDifference / pixels).toBeLessThan(1.5);
   });
@@ -122,21 +145,26 @@ describe('golden memes', () => {
 describe('no ink outside the picture', () => {
   const captions = { top: 'ÉÅÑ QUIZ ÇA GÖ jy', bottom: '周一 👍🏽 مرحبا ÉÅ Qgjpy' };
 
-  it.each(['classic', 'label', 'faces'] as const)('%s: a 3 px frame around the meme stays untouched', async (style) => {
-    const grey = await sharp({ create: { width: 360, height: 240, channels: 3, background: '#7f7f7f' } }).png().toBuffer();
-    const analysis: Analysis = { width: 360, height: 240, faces: [] };
-    const meme = await renderMeme(grey, analysis, { style, caption: captions, format: 'png' });
-    const { data, width, height } = await rgb(meme.bytes);
-    const band = meme.layout.band?.height ?? 0;
-    const touched: string[] = [];
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        if (x >= 3 && y >= 3 && x < width - 3 && y < height - 3) continue;
-        const expected = y < band ? 255 : 0x7f;
-        const at = (y * width + x) * 3;
-        if ([0, 1, 2].some((c) => Math.abs(data[at + c]! - expected) > 2)) touched.push(`${x},${y}`);
+  it.each(['classic', 'label', 'faces'] as const)(
+    '%s: a 3 px frame around the meme stays untouched',
+    async (style) => {
+      const grey = await sharp({ create: { width: 360, height: 240, channels: 3, background: '#7f7f7f' } })
+        .png()
+        .toBuffer();
+      const analysis: Analysis = { width: 360, height: 240, faces: [] };
+      const meme = await renderMeme(grey, analysis, { style, caption: captions, format: 'png' });
+      const { data, width, height } = await rgb(meme.bytes);
+      const band = meme.layout.band?.height ?? 0;
+      const touched: string[] = [];
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          if (x >= 3 && y >= 3 && x < width - 3 && y < height - 3) continue;
+          const expected = y < band ? 255 : 0x7f;
+          const at = (y * width + x) * 3;
+          if ([0, 1, 2].some((c) => Math.abs(data[at + c]! - expected) > 2)) touched.push(`${x},${y}`);
+        }
       }
-    }
-    expect(touched).toEqual([]);
-  });
+      expect(touched).toEqual([]);
+    },
+  );
 });

@@ -12,7 +12,12 @@ import { PHOTOS } from './support/sharedData';
 const photo = (name: string): Buffer => readFileSync(join(PHOTOS, name));
 const noFaces = (width: number, height: number): Analysis => ({ width, height, faces: [] });
 
-async function solid(width: number, height: number, colour: string, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
+async function solid(
+  width: number,
+  height: number,
+  colour: string,
+  format: 'jpeg' | 'png' = 'jpeg',
+): Promise<Buffer> {
   const image = sharp({ create: { width, height, channels: 3, background: colour } });
   return format === 'jpeg' ? image.jpeg().toBuffer() : image.png().toBuffer();
 }
@@ -48,14 +53,19 @@ describe('picture handling', () => {
   });
 
   it('keeps the label band inside the cap too', async () => {
-    const meme = await renderMeme(await solid(2000, 2000, '#336699'), noFaces(2000, 2000), { style: 'label', caption: { top: 'a band on top' } });
+    const meme = await renderMeme(await solid(2000, 2000, '#336699'), noFaces(2000, 2000), {
+      style: 'label',
+      caption: { top: 'a band on top' },
+    });
     expect(Math.max(meme.width, meme.height)).toBeLessThanOrEqual(1600);
     expect(Math.max(meme.width, meme.height)).toBeGreaterThan(1590);
     expect(meme.layout.band!.height).toBeGreaterThan(0);
   });
 
   it('never enlarges a small photo (32 px)', async () => {
-    const meme = await renderMeme(await solid(32, 32, '#808080'), noFaces(32, 32), { caption: { top: 'tiny', bottom: 'photo' } });
+    const meme = await renderMeme(await solid(32, 32, '#808080'), noFaces(32, 32), {
+      caption: { top: 'tiny', bottom: 'photo' },
+    });
     expect([meme.width, meme.height]).toEqual([32, 32]);
     for (const block of meme.layout.blocks) {
       expect(block.box.x).toBeGreaterThanOrEqual(0);
@@ -65,7 +75,9 @@ describe('picture handling', () => {
 
   it('applies EXIF orientation and strips all metadata from the meme', async () => {
     // Stored 300×200, left half red, right half blue, tagged "rotate 90° clockwise to view".
-    const left = await sharp({ create: { width: 150, height: 200, channels: 3, background: '#ff0000' } }).png().toBuffer();
+    const left = await sharp({ create: { width: 150, height: 200, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer();
     const stored = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#0000ff' } })
       .composite([{ input: left, left: 0, top: 0 }])
       .jpeg()
@@ -84,14 +96,23 @@ describe('picture handling', () => {
   });
 
   it('flattens transparency onto white', async () => {
-    const transparent = await sharp({ create: { width: 120, height: 120, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const transparent = await sharp({
+      create: { width: 120, height: 120, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
+      .png()
+      .toBuffer();
     const meme = await renderMeme(transparent, noFaces(120, 120), { caption: { bottom: 'x' } });
     expect(Math.min(...(await pixel(meme.bytes, 5, 5)))).toBeGreaterThan(245);
   });
 
   it('uses the first frame of an animated GIF', async () => {
-    const frame = (colour: string) => sharp({ create: { width: 64, height: 48, channels: 3, background: colour } }).png().toBuffer();
-    const gif = await sharp([await frame('#ff0000'), await frame('#0000ff')], { join: { animated: true } }).gif().toBuffer();
+    const frame = (colour: string) =>
+      sharp({ create: { width: 64, height: 48, channels: 3, background: colour } })
+        .png()
+        .toBuffer();
+    const gif = await sharp([await frame('#ff0000'), await frame('#0000ff')], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     const meme = await renderMeme(gif, noFaces(64, 48), { format: 'png', caption: { bottom: '.' } });
     expect([meme.width, meme.height]).toEqual([64, 48]);
     const [r, , b] = await pixel(meme.bytes, 2, 2);
@@ -102,24 +123,36 @@ describe('picture handling', () => {
 
 describe('captions', () => {
   const bytes = photo('matplotlib_grace_hopper.jpg');
-  const analysis: Analysis = { width: 512, height: 600, faces: [syntheticFace({ x: 170, y: 100, width: 180, height: 180 }, 'happy')] };
+  const analysis: Analysis = {
+    width: 512,
+    height: 600,
+    faces: [syntheticFace({ x: 170, y: 100, width: 180, height: 180 }, 'happy')],
+  };
 
   it('picks a library caption for the face, the same one for the same seed', async () => {
     const a = await renderMeme(bytes, analysis, { seed: 'job-42' });
     const b = await renderMeme(bytes, analysis, { seed: 'job-42' });
     expect(a.caption).toMatchObject({ source: 'library', kind: 'expression' });
-    expect(captionLibrary('en').expressions.happy).toContainEqual({ top: a.caption.top, bottom: a.caption.bottom });
+    expect(captionLibrary('en').expressions.happy).toContainEqual({
+      top: a.caption.top,
+      bottom: a.caption.bottom,
+    });
     expect(b.caption).toEqual(a.caption);
     expect(b.bytes.equals(a.bytes)).toBe(true);
   });
 
   it('writes the Chinese library with lang zh', async () => {
     const meme = await renderMeme(bytes, analysis, { lang: 'zh', seed: 'job-42' });
-    expect(captionLibrary('zh').expressions.happy).toContainEqual({ top: meme.caption.top, bottom: meme.caption.bottom });
+    expect(captionLibrary('zh').expressions.happy).toContainEqual({
+      top: meme.caption.top,
+      bottom: meme.caption.bottom,
+    });
   });
 
   it("uses the user's caption, cleaned of control characters", async () => {
-    const meme = await renderMeme(bytes, analysis, { caption: { top: 'hello\u0000\u0007 world', bottom: '\n' } });
+    const meme = await renderMeme(bytes, analysis, {
+      caption: { top: 'hello\u0000\u0007 world', bottom: '\n' },
+    });
     expect(meme.caption).toEqual({ source: 'user', top: 'hello world' });
     expect(meme.layout.blocks.map((block) => block.lines.join(' '))).toEqual(['HELLO WORLD']);
   });
@@ -146,7 +179,9 @@ describe('captions', () => {
   it('the faces style tags faces and writes no library caption over them', async () => {
     const meme = await renderMeme(bytes, analysis, { style: 'faces' });
     expect(meme.caption).toEqual({ source: 'library' });
-    expect(meme.layout.blocks.map((block) => [block.role, block.lines[0]])).toEqual([['tag', '😄 happy 90%']]);
+    expect(meme.layout.blocks.map((block) => [block.role, block.lines[0]])).toEqual([
+      ['tag', '😄 happy 90%'],
+    ]);
   });
 });
 
@@ -160,11 +195,15 @@ describe('bad input', () => {
 
   it('a truncated JPEG → ImageError, not a crash', async () => {
     const whole = photo('faceapi_sample2.jpg');
-    await expect(renderMeme(whole.subarray(0, whole.length / 3), noFaces(1920, 1366))).rejects.toBeInstanceOf(ImageError);
+    await expect(renderMeme(whole.subarray(0, whole.length / 3), noFaces(1920, 1366))).rejects.toBeInstanceOf(
+      ImageError,
+    );
   });
 
   it('a photo over the pixel limit is refused before decoding', async () => {
-    await expect(renderMeme(await solid(2000, 2000, '#000000'), noFaces(2000, 2000), { limitInputPixels: 1_000_000 })).rejects.toMatchObject({
+    await expect(
+      renderMeme(await solid(2000, 2000, '#000000'), noFaces(2000, 2000), { limitInputPixels: 1_000_000 }),
+    ).rejects.toMatchObject({
       code: 'TOO_MANY_PIXELS',
     });
   });
@@ -176,7 +215,11 @@ describe('bad input', () => {
     [{ quality: 0 }, /quality/],
     [{ maxSide: 10.5 }, /maxSide/],
   ])('option %j → RenderOptionError', async (options, message) => {
-    const attempt = renderMeme(photo('skimage_camera.png'), noFaces(512, 512), options as unknown as RenderOptions);
+    const attempt = renderMeme(
+      photo('skimage_camera.png'),
+      noFaces(512, 512),
+      options as unknown as RenderOptions,
+    );
     await expect(attempt).rejects.toBeInstanceOf(RenderOptionError);
     await expect(attempt).rejects.toThrow(message);
   });
@@ -192,6 +235,8 @@ describe('makeMeme', () => {
   });
 
   it('rejects a bad option before running the models', async () => {
-    await expect(makeMeme(Buffer.alloc(0), { style: 'nope' as never })).rejects.toBeInstanceOf(RenderOptionError);
+    await expect(makeMeme(Buffer.alloc(0), { style: 'nope' as never })).rejects.toBeInstanceOf(
+      RenderOptionError,
+    );
   });
 });

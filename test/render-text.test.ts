@@ -1,6 +1,13 @@
 /** Caption text handling: cleaning, line breaking and size fitting (pure, fake metrics). */
 import { cleanCaption, MAX_CAPTION_GRAPHEMES, memeCase, splitGraphemes } from '../functions/core/render/text';
-import { balancedLines, breakUnits, ELLIPSIS, fitText, FitRules, wrapLines } from '../functions/core/render/wrap';
+import {
+  balancedLines,
+  breakUnits,
+  ELLIPSIS,
+  fitText,
+  FitRules,
+  wrapLines,
+} from '../functions/core/render/wrap';
 
 /** Every grapheme is one unit wide per pixel of font size: predictable, like a monospace font. */
 const mono = (text: string, size = 1): number => splitGraphemes(text).length * size;
@@ -60,13 +67,21 @@ describe('line breaking', () => {
     const greedy = wrapLines(text, 40, (t) => mono(t));
     const balanced = balancedLines(text, 40, (t) => mono(t));
     expect(balanced.length).toBe(greedy.length);
-    const spread = (lines: string[]): number => Math.max(...lines.map((l) => mono(l))) - Math.min(...lines.map((l) => mono(l)));
+    const spread = (lines: string[]): number =>
+      Math.max(...lines.map((l) => mono(l))) - Math.min(...lines.map((l) => mono(l)));
     expect(spread(balanced)).toBeLessThan(spread(greedy));
   });
 });
 
 describe('fitText', () => {
-  const rules: FitRules = { maxWidth: 100, maxHeight: 60, maxLines: 3, maxSize: 40, minSize: 5, lineHeight: 1 };
+  const rules: FitRules = {
+    maxWidth: 100,
+    maxHeight: 60,
+    maxLines: 3,
+    maxSize: 40,
+    minSize: 5,
+    lineHeight: 1,
+  };
 
   it('draws a one-character caption at the largest size allowed', () => {
     expect(fitText('A', rules, mono)).toMatchObject({ size: 40, lines: ['A'], truncated: false });
@@ -79,7 +94,11 @@ describe('fitText', () => {
     expect(fitted.lines.length * fitted.size).toBeLessThanOrEqual(60);
     expect(Math.max(...fitted.widths)).toBeLessThanOrEqual(100);
     // Half a pixel larger would not fit: the size is the largest that does.
-    const bigger = fitText('the quick brown fox jumps over the lazy dog', { ...rules, maxSize: fitted.size + 0.5, minSize: fitted.size + 0.5 }, mono);
+    const bigger = fitText(
+      'the quick brown fox jumps over the lazy dog',
+      { ...rules, maxSize: fitted.size + 0.5, minSize: fitted.size + 0.5 },
+      mono,
+    );
     expect(bigger.truncated).toBe(true);
   });
 

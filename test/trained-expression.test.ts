@@ -12,13 +12,21 @@ import { wholeImageFrame } from '../functions/core/expression/crop';
 import { ExpressionModel } from '../functions/core/expression/expressionModel';
 import { decodeImage } from '../functions/core/image';
 import { modelEntry, modelsDir, readManifest } from '../functions/core/manifest';
-import { casePixels, decodeFloats, normalizeNhwc, REFERENCE_DIR, ReferenceFile } from '../models/export/equivalence/inputs';
+import {
+  casePixels,
+  decodeFloats,
+  normalizeNhwc,
+  REFERENCE_DIR,
+  ReferenceFile,
+} from '../models/export/equivalence/inputs';
 import { TRAINED } from '../models/export/registry';
 import { readTrainingRecord, trainedEntry } from '../models/export/trained';
 
 const TOLERANCE = 1e-4;
 const manifest = readManifest();
-const projectVersion = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const projectVersion = (
+  JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 function worstDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   expect(actual.length).toBe(expected.length);
@@ -48,22 +56,34 @@ describe.each(TRAINED.map((spec) => [spec.id, spec] as const))('trained model %s
     expect(entry.input.shape[0]).toBe('batch');
     expect(record.data.tarballSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.data.droppedValidationDuplicates.count).toBeGreaterThan(0);
-    expect(record.data.trainImagesUsed).toBe(record.data.trainImages - record.data.droppedValidationDuplicates.count);
+    expect(record.data.trainImagesUsed).toBe(
+      record.data.trainImages - record.data.droppedValidationDuplicates.count,
+    );
   });
 
   it(`matches the PyTorch outputs within ${TOLERANCE}, all stored inputs in one batch`, async () => {
     expect(reference.cases.filter((c) => c.kind === 'image').length).toBeGreaterThanOrEqual(2);
     const per = pre.width * pre.height;
     const batch = new Float32Array(per * reference.cases.length);
-    for (const [i, c] of reference.cases.entries()) batch.set(normalizeNhwc(await casePixels(c, pre), pre), i * per);
-    const feeds = { [entry.input.name]: new ort.Tensor('float32', batch, [reference.cases.length, 1, pre.height, pre.width]) };
+    for (const [i, c] of reference.cases.entries())
+      batch.set(normalizeNhwc(await casePixels(c, pre), pre), i * per);
+    const feeds = {
+      [entry.input.name]: new ort.Tensor('float32', batch, [
+        reference.cases.length,
+        1,
+        pre.height,
+        pre.width,
+      ]),
+    };
     const output = (await session.run(feeds))[entry.outputs[0].name];
     expect(output.dims).toEqual([reference.cases.length, EMOTIONS.length]);
     const data = output.data as Float32Array;
     for (const [i, c] of reference.cases.entries()) {
       const actual = data.subarray(i * EMOTIONS.length, (i + 1) * EMOTIONS.length);
       expect(actual.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
-      expect(worstDifference(actual, decodeFloats(c.outputs[entry.outputs[0].name].data))).toBeLessThanOrEqual(TOLERANCE);
+      expect(
+        worstDifference(actual, decodeFloats(c.outputs[entry.outputs[0].name].data)),
+      ).toBeLessThanOrEqual(TOLERANCE);
     }
   });
 

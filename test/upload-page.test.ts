@@ -26,7 +26,8 @@ const SCREENSHOTS = process.env.MEMEGEN_PAGE_SCREENSHOTS;
 function browserAvailable(suite: string): boolean {
   if (existsSync(CHROMIUM)) return true;
   const message = `\n*** ${suite}: SKIPPED — Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or set MEMEGEN_CHROMIUM) ***\n`;
-  if (process.env.MEMEGEN_REQUIRE_BROWSER === '1') throw new Error(message + 'MEMEGEN_REQUIRE_BROWSER=1 makes this a failure.');
+  if (process.env.MEMEGEN_REQUIRE_BROWSER === '1')
+    throw new Error(message + 'MEMEGEN_REQUIRE_BROWSER=1 makes this a failure.');
   console.warn(message);
   return false;
 }
@@ -80,7 +81,8 @@ interface UploadTraffic {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
     page.on('request', (request) => {
-      if (request.url().endsWith('/api/uploads')) traffic.ticketRequests.push(`${request.method()} ${request.url()}`);
+      if (request.url().endsWith('/api/uploads'))
+        traffic.ticketRequests.push(`${request.method()} ${request.url()}`);
       if (request.method() === 'PUT') traffic.puts.push(request.url());
     });
     await page.goto(stack.pageUrl);
@@ -101,13 +103,19 @@ interface UploadTraffic {
     await expect(page.locator('#drop-hint').textContent()).resolves.toContain('up to 1.9 MB');
     await expect(uploadButton().isDisabled()).resolves.toBe(true);
     // Every style and both languages are offered, with the configured defaults chosen.
-    await expect(page.locator('input[name="style"]').evaluateAll((inputs: any[]) => inputs.map((input) => [input.value, input.checked]))).resolves.toEqual([
+    await expect(
+      page
+        .locator('input[name="style"]')
+        .evaluateAll((inputs: any[]) => inputs.map((input) => [input.value, input.checked])),
+    ).resolves.toEqual([
       ['classic', true],
       ['label', false],
       ['faces', false],
     ]);
     await expect(page.locator('input[name="lang"]:checked').getAttribute('value')).resolves.toBe('en');
-    const origins = await page.evaluate(() => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).origin));
+    const origins = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((entry) => new URL(entry.name).origin),
+    );
     expect(origins.every((origin) => origin === new URL(stack.pageUrl).origin)).toBe(true);
     expect(pageErrors).toEqual([]);
   });
@@ -125,9 +133,15 @@ interface UploadTraffic {
           const entry = `${stage.dataset.stage}:${stage.dataset.state}:${note}`;
           if (!seen.includes(entry)) seen.push(entry);
         }
-        if (!document.getElementById('progress-view').hidden && !seen.includes('progress-view')) seen.push('progress-view');
+        if (!document.getElementById('progress-view').hidden && !seen.includes('progress-view'))
+          seen.push('progress-view');
       };
-      new browser.MutationObserver(record).observe(document.body, { subtree: true, attributes: true, childList: true, characterData: true });
+      new browser.MutationObserver(record).observe(document.body, {
+        subtree: true,
+        attributes: true,
+        childList: true,
+        characterData: true,
+      });
     });
 
     // Reachable by keyboard: Tab past the skip link lands on the file chooser. (Whether Enter
@@ -135,7 +149,9 @@ interface UploadTraffic {
     // does not always report it, so the file is set on the focused input directly.)
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => (globalThis as any).document.activeElement?.id)).resolves.toBe('file-input');
+    await expect(page.evaluate(() => (globalThis as any).document.activeElement?.id)).resolves.toBe(
+      'file-input',
+    );
     await page.locator('#file-input').setInputFiles(PHOTO);
 
     await page.locator('#preview-image').waitFor();
@@ -145,7 +161,9 @@ interface UploadTraffic {
     await page.getByText('Label', { exact: true }).click();
     await expect(page.locator('input[name="style"][value="label"]').isChecked()).resolves.toBe(true);
 
-    const ticketResponse = page.waitForResponse((response) => response.url().endsWith('/api/uploads') && response.request().method() === 'POST');
+    const ticketResponse = page.waitForResponse(
+      (response) => response.url().endsWith('/api/uploads') && response.request().method() === 'POST',
+    );
     await uploadButton().click();
     const response = await ticketResponse;
     expect(response.status()).toBe(201);
@@ -206,7 +224,9 @@ interface UploadTraffic {
     await expect(page.locator('#result-view').isHidden()).resolves.toBe(true);
     await expect(page.locator('#drop-empty').isVisible()).resolves.toBe(true);
     await expect(page.locator('#drop-preview').isHidden()).resolves.toBe(true);
-    await expect(page.locator('#file-input').evaluate((input: any) => input.files?.length ?? 0)).resolves.toBe(0);
+    await expect(
+      page.locator('#file-input').evaluate((input: any) => input.files?.length ?? 0),
+    ).resolves.toBe(0);
     await expect(page.getByLabel('Top text').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('Bottom text').inputValue()).resolves.toBe('');
     await expect(uploadButton().isDisabled()).resolves.toBe(true);
@@ -239,7 +259,9 @@ interface UploadTraffic {
   test('a picture over the limit is refused in the browser with its size and the limit, before any upload', async () => {
     // Noise does not compress: a 1,000×1,000 RGB PNG of it is about 3 MB.
     const big = join(work, 'big.png');
-    await sharp(randomBytes(1000 * 1000 * 3), { raw: { width: 1000, height: 1000, channels: 3 } }).png({ compressionLevel: 0 }).toFile(big);
+    await sharp(randomBytes(1000 * 1000 * 3), { raw: { width: 1000, height: 1000, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toFile(big);
     const size = statSync(big).size;
     expect(size).toBeGreaterThan(MAX_UPLOAD_BYTES);
 
@@ -281,10 +303,15 @@ interface UploadTraffic {
     await page.locator('#drop-preview').waitFor({ state: 'visible' });
     await expect(page.locator('#drop-zone').getAttribute('class')).resolves.not.toContain('is-dragging');
     await expect(page.locator('#preview-name').textContent()).resolves.toBe('dropped.jpg');
-    await expect(page.locator('#preview-image').evaluate((image: any) => new Promise<number>((resolve) => {
-      if (image.complete) resolve(image.naturalWidth);
-      else image.onload = () => resolve(image.naturalWidth);
-    }))).resolves.toBe(1920);
+    await expect(
+      page.locator('#preview-image').evaluate(
+        (image: any) =>
+          new Promise<number>((resolve) => {
+            if (image.complete) resolve(image.naturalWidth);
+            else image.onload = () => resolve(image.naturalWidth);
+          }),
+      ),
+    ).resolves.toBe(1920);
     await expect(fileMessage().isHidden()).resolves.toBe(true);
     await expect(uploadButton().isEnabled()).resolves.toBe(true);
     expect(traffic).toEqual({ ticketRequests: [], puts: [] });
@@ -323,13 +350,22 @@ interface UploadTraffic {
 
   test('a server error on the upload request is shown with its reason', async () => {
     await page.route('**/api/uploads', (route) =>
-      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'memegen could not prepare the upload; please try again', code: 'INTERNAL' }) }),
+      route.fulfill({
+        status: 500,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: 'memegen could not prepare the upload; please try again',
+          code: 'INTERNAL',
+        }),
+      }),
     );
     await page.locator('#file-input').setInputFiles(PHOTO);
     await uploadButton().click();
     const message = page.locator('#form-message');
     await message.waitFor({ state: 'visible' });
-    await expect(message.textContent()).resolves.toBe('Memegen could not prepare the upload; please try again.');
+    await expect(message.textContent()).resolves.toBe(
+      'Memegen could not prepare the upload; please try again.',
+    );
     expect(traffic.puts).toEqual([]);
   });
 });

@@ -54,7 +54,9 @@ export async function analyzeCommand(paths: string[], json: boolean): Promise<nu
         `${top[0]} ${pct(top[1])}`,
       ];
     });
-    console.log(table(['face', 'box (x,y w×h)', 'face score', 'expression', 'runner-up'], rows).replace(/^/gm, '  '));
+    console.log(
+      table(['face', 'box (x,y w×h)', 'face score', 'expression', 'runner-up'], rows).replace(/^/gm, '  '),
+    );
   }
   return failures ? 1 : 0;
 }

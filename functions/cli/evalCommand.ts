@@ -41,10 +41,20 @@ export async function evalCommand(dir: string, json: boolean, excludeDuplicatesO
   console.log(
     table(
       ['model', 'accuracy', 'macro recall', ...EMOTIONS],
-      Object.entries(all).map(([name, m]) => [name, pct(m.accuracy), pct(m.macroRecall), ...EMOTIONS.map((e) => pct(m.perClass[e]))]),
+      Object.entries(all).map(([name, m]) => [
+        name,
+        pct(m.accuracy),
+        pct(m.macroRecall),
+        ...EMOTIONS.map((e) => pct(m.perClass[e])),
+      ]),
     ),
   );
   console.log('\nensemble confusion matrix (rows: true, columns: predicted)');
-  console.log(table(['', ...EMOTIONS], report.ensemble.confusion.map((row, i) => [EMOTIONS[i], ...row.map(String)])));
+  console.log(
+    table(
+      ['', ...EMOTIONS],
+      report.ensemble.confusion.map((row, i) => [EMOTIONS[i], ...row.map(String)]),
+    ),
+  );
   return 0;
 }

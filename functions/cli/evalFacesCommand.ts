@@ -12,7 +12,11 @@ export interface FaceEvalReport extends OperatingPoint {
   medianMsPerImage: number;
 }
 
-export async function evaluateFaces(imagesDir: string, annotationsPath: string, options: Partial<DetectorOptions>): Promise<FaceEvalReport> {
+export async function evaluateFaces(
+  imagesDir: string,
+  annotationsPath: string,
+  options: Partial<DetectorOptions>,
+): Promise<FaceEvalReport> {
   const annotations = parseAnnotations(JSON.parse(readFileSync(annotationsPath, 'utf8')));
   const run = await runDetector(readManifest(), imagesDir, annotations, options);
   return {
@@ -23,14 +27,21 @@ export async function evaluateFaces(imagesDir: string, annotationsPath: string, 
   };
 }
 
-export async function evalFacesCommand(imagesDir: string, annotations: string, options: Partial<DetectorOptions>, json: boolean): Promise<number> {
+export async function evalFacesCommand(
+  imagesDir: string,
+  annotations: string,
+  options: Partial<DetectorOptions>,
+  json: boolean,
+): Promise<number> {
   const report = await evaluateFaces(imagesDir, annotations, options);
   if (json) {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   }
   const o = report.options;
-  console.log(`${report.model}, min score ${o.minScore}, tiles ${o.tileAbove ? `${o.tileGrid}×${o.tileGrid} above ${o.tileAbove} px` : 'off'}; median ${report.medianMsPerImage} ms/image`);
+  console.log(
+    `${report.model}, min score ${o.minScore}, tiles ${o.tileAbove ? `${o.tileGrid}×${o.tileGrid} above ${o.tileAbove} px` : 'off'}; median ${report.medianMsPerImage} ms/image`,
+  );
   console.log(
     table(
       ['faces', 'annotated', 'found', 'recall (IoU 0.5)', 'false positives', 'FP / image'],

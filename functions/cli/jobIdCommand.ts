@@ -4,7 +4,10 @@ import { statusObjectName } from '../cloud/status';
 import { UsageError } from './usage';
 
 export function jobIdCommand(urls: string[], publicBaseUrl: string | undefined, json: boolean): number {
-  if (urls.length === 0) throw new UsageError('job-id needs gs://BUCKET/OBJECT#GENERATION (from `gsutil ls -a gs://BUCKET/OBJECT`)');
+  if (urls.length === 0)
+    throw new UsageError(
+      'job-id needs gs://BUCKET/OBJECT#GENERATION (from `gsutil ls -a gs://BUCKET/OBJECT`)',
+    );
   const base = (publicBaseUrl ?? process.env.PUBLIC_BASE_URL)?.replace(/\/+$/, '');
   const rows = urls.map((url) => {
     let object;
@@ -17,6 +20,7 @@ export function jobIdCommand(urls: string[], publicBaseUrl: string | undefined, 
     return { url, id, ...(base && { statusUrl: `${base}/${statusObjectName(id)}` }) };
   });
   if (json) console.log(JSON.stringify(rows, null, 2));
-  else for (const row of rows) console.log(`${row.url}  ${row.id}${row.statusUrl ? `  ${row.statusUrl}` : ''}`);
+  else
+    for (const row of rows) console.log(`${row.url}  ${row.id}${row.statusUrl ? `  ${row.statusUrl}` : ''}`);
   return 0;
 }

@@ -61,8 +61,12 @@ export async function run(argv: string[]): Promise<number> {
       }
       const options = {
         ...(values.model ? { model: values.model } : {}),
-        ...(values['min-score'] !== undefined ? { minScore: numberOption(values['min-score'], 'min-score') } : {}),
-        ...(values['tile-above'] !== undefined ? { tileAbove: numberOption(values['tile-above'], 'tile-above') } : {}),
+        ...(values['min-score'] !== undefined
+          ? { minScore: numberOption(values['min-score'], 'min-score') }
+          : {}),
+        ...(values['tile-above'] !== undefined
+          ? { tileAbove: numberOption(values['tile-above'], 'tile-above') }
+          : {}),
       };
       return evalFacesCommand(positionals[0], values.annotations, options, values.json ?? false);
     }
@@ -78,7 +82,8 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 const isUsageError = (err: unknown): boolean =>
-  err instanceof UsageError || (err instanceof TypeError && String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS'));
+  err instanceof UsageError ||
+  (err instanceof TypeError && String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS'));
 
 /** Runs the CLI and exits: 0 ok, 1 failed (bad input or a bug), 2 bad command line. */
 export function main(argv: string[]): void {
@@ -90,7 +95,9 @@ export function main(argv: string[]): void {
         process.exit(2);
       }
       // Bad input is the user's to fix: the message is enough. Anything else is a bug: show the stack.
-      console.error(`memegen: ${err instanceof ImageError ? err.message : err instanceof Error ? err.stack : String(err)}`);
+      console.error(
+        `memegen: ${err instanceof ImageError ? err.message : err instanceof Error ? err.stack : String(err)}`,
+      );
       process.exit(1);
     },
   );

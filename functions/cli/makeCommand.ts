@@ -39,7 +39,9 @@ export async function makeCommand(args: MakeArguments): Promise<number> {
   const style = parseStyle(args.style);
   const lang = parseLanguage(args.lang);
   // `-o meme.png` alone is enough to ask for PNG.
-  const outExtension = extname(args.out ?? '').slice(1).toLowerCase();
+  const outExtension = extname(args.out ?? '')
+    .slice(1)
+    .toLowerCase();
   const format = parseFormat(args.format ?? (FORMAT_NAMES[outExtension] ? outExtension : undefined));
   const samples = args.inputs.length === 0;
   const files = expandInputs(samples ? [samplePhotosDir()] : args.inputs);
@@ -52,8 +54,19 @@ export async function makeCommand(args: MakeArguments): Promise<number> {
   const started = performance.now();
   for (const file of files) {
     progress.start(file);
-    results[file] = await makeOne(file, target(file), analyzer, { style, lang, format, top: args.top, bottom: args.bottom });
-    progress.done(file, 'error' in results[file] ? `error: ${(results[file] as { error: string }).error}` : `→ ${(results[file] as MadeMeme).output}`);
+    results[file] = await makeOne(file, target(file), analyzer, {
+      style,
+      lang,
+      format,
+      top: args.top,
+      bottom: args.bottom,
+    });
+    progress.done(
+      file,
+      'error' in results[file]
+        ? `error: ${(results[file] as { error: string }).error}`
+        : `→ ${(results[file] as MadeMeme).output}`,
+    );
   }
   progress.finish();
   const failed = Object.values(results).filter((result) => 'error' in result).length;
@@ -79,8 +92,16 @@ async function makeOne(
   try {
     const bytes = readFileSync(file);
     const analysis = await analyzer.analyze(bytes);
-    const caption = options.top !== undefined || options.bottom !== undefined ? { top: options.top, bottom: options.bottom } : undefined;
-    const meme = await renderMeme(bytes, analysis, { style: options.style, lang: options.lang, format: options.format, caption });
+    const caption =
+      options.top !== undefined || options.bottom !== undefined
+        ? { top: options.top, bottom: options.bottom }
+        : undefined;
+    const meme = await renderMeme(bytes, analysis, {
+      style: options.style,
+      lang: options.lang,
+      format: options.format,
+      caption,
+    });
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, meme.bytes);
     return { output, width: meme.width, height: meme.height, caption: meme.caption, analysis };
@@ -97,7 +118,8 @@ async function makeOne(
 function outputTarget(out: string, files: string[], format: OutputFormat): (file: string) => string {
   const namesAFile = /\.(jpe?g|webp|png)$/i.test(out) && !(existsSync(out) && statSync(out).isDirectory());
   if (namesAFile) {
-    if (files.length !== 1) throw new UsageError(`-o ${out} names one file, but there are ${files.length} pictures; give a folder`);
+    if (files.length !== 1)
+      throw new UsageError(`-o ${out} names one file, but there are ${files.length} pictures; give a folder`);
     if (FORMAT_NAMES[extname(out).slice(1).toLowerCase()] !== format) {
       throw new UsageError(`-o ${out} does not match --format ${format}`);
     }
@@ -118,13 +140,15 @@ export function samplePhotosDir(): string {
 
 function parseStyle(value: string | undefined): MemeStyle {
   if (value === undefined) return 'classic';
-  if (!isMemeStyle(value)) throw new UsageError(`--style must be one of ${MEME_STYLES.join(', ')}, got "${value}"`);
+  if (!isMemeStyle(value))
+    throw new UsageError(`--style must be one of ${MEME_STYLES.join(', ')}, got "${value}"`);
   return value;
 }
 
 function parseLanguage(value: string | undefined): Language {
   if (value === undefined) return 'en';
-  if (!isLanguage(value)) throw new UsageError(`--lang must be one of ${LANGUAGES.join(', ')}, got "${value}"`);
+  if (!isLanguage(value))
+    throw new UsageError(`--lang must be one of ${LANGUAGES.join(', ')}, got "${value}"`);
   return value;
 }
 

@@ -33,10 +33,19 @@ export const SETTINGS = {
   INBOX_BUCKET: { required: true, description: 'bucket uploads land in (private)' },
   PUBLIC_BUCKET: { required: true, description: 'bucket for memes and status documents (public read)' },
   RENDER_TOPIC: { required: true, description: 'Pub/Sub topic for render requests' },
-  PUBLIC_BASE_URL: { required: true, description: 'URL the public bucket is served at, e.g. https://storage.googleapis.com/BUCKET' },
+  PUBLIC_BASE_URL: {
+    required: true,
+    description: 'URL the public bucket is served at, e.g. https://storage.googleapis.com/BUCKET',
+  },
   MAX_UPLOAD_BYTES: { required: false, description: 'largest upload accepted, bytes (default 15 MiB)' },
-  UPLOAD_URL_TTL_SECONDS: { required: false, description: 'signed upload URL lifetime, 60..900 s (default 600)' },
-  MAX_DELIVERY_ATTEMPTS: { required: false, description: 'Pub/Sub delivery attempts before dead-lettering (default 5)' },
+  UPLOAD_URL_TTL_SECONDS: {
+    required: false,
+    description: 'signed upload URL lifetime, 60..900 s (default 600)',
+  },
+  MAX_DELIVERY_ATTEMPTS: {
+    required: false,
+    description: 'Pub/Sub delivery attempts before dead-lettering (default 5)',
+  },
   MEME_FORMAT: { required: false, description: 'jpeg, webp or png (default jpeg)' },
   MEME_MAX_SIDE: { required: false, description: 'long side of memes, px (default 1600)' },
   MAX_INPUT_PIXELS: { required: false, description: 'largest photo decoded, pixels (default 50,000,000)' },
@@ -54,7 +63,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   const text = (name: SettingName): string => {
     const value = env[name]?.trim() ?? '';
-    if (value === '' && SETTINGS[name].required) problems.push(`${name} is not set (${SETTINGS[name].description})`);
+    if (value === '' && SETTINGS[name].required)
+      problems.push(`${name} is not set (${SETTINGS[name].description})`);
     return value;
   };
   const integer = (name: SettingName, fallback: number, min: number, max: number): number => {
@@ -67,7 +77,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     return value;
   };
-  const choice = <T extends string>(name: SettingName, fallback: T, valid: (value: string) => value is T, options: readonly string[]): T => {
+  const choice = <T extends string>(
+    name: SettingName,
+    fallback: T,
+    valid: (value: string) => value is T,
+    options: readonly string[],
+  ): T => {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') return fallback;
     if (!valid(raw)) {
@@ -78,8 +93,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 
   const publicBaseUrl = text('PUBLIC_BASE_URL').replace(/\/+$/, '');
-  if (publicBaseUrl !== '' && !/^https?:\/\/[^\s/]+/.test(publicBaseUrl)) problems.push(`PUBLIC_BASE_URL must be an http(s) URL, got "${publicBaseUrl}"`);
-  const isFormat = (value: string): value is OutputFormat => (OUTPUT_FORMATS as readonly string[]).includes(value);
+  if (publicBaseUrl !== '' && !/^https?:\/\/[^\s/]+/.test(publicBaseUrl))
+    problems.push(`PUBLIC_BASE_URL must be an http(s) URL, got "${publicBaseUrl}"`);
+  const isFormat = (value: string): value is OutputFormat =>
+    (OUTPUT_FORMATS as readonly string[]).includes(value);
   const config: Config = {
     inboxBucket: text('INBOX_BUCKET'),
     publicBucket: text('PUBLIC_BUCKET'),
@@ -95,8 +112,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLang: choice('DEFAULT_LANG', 'en', isLanguage, ['en', 'zh']),
   };
   if (config.inboxBucket !== '' && config.inboxBucket === config.publicBucket) {
-    problems.push('INBOX_BUCKET and PUBLIC_BUCKET must differ: writing memes into the inbox would trigger analyze again');
+    problems.push(
+      'INBOX_BUCKET and PUBLIC_BUCKET must differ: writing memes into the inbox would trigger analyze again',
+    );
   }
-  if (problems.length > 0) throw new ConfigError(`memegen configuration is invalid:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new ConfigError(`memegen configuration is invalid:\n  - ${problems.join('\n  - ')}`);
   return config;
 }

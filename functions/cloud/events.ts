@@ -34,15 +34,18 @@ export interface UploadedObject extends ObjectRef {
   createdAt?: string;
 }
 
-export type StorageEventOutcome = { kind: 'finalized'; object: UploadedObject } | { kind: 'ignored'; reason: string };
+export type StorageEventOutcome =
+  { kind: 'finalized'; object: UploadedObject } | { kind: 'ignored'; reason: string };
 
 const record = (value: unknown, what: string): Record<string, unknown> => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedEvent(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MalformedEvent(`${what} is not an object`);
   return value as Record<string, unknown>;
 };
 
 export function pubSubMessage(event: IncomingEvent): PubSubMessage {
-  if (event.type !== PUBSUB_PUBLISHED) throw new MalformedEvent(`expected a ${PUBSUB_PUBLISHED} event, got ${event.type}`);
+  if (event.type !== PUBSUB_PUBLISHED)
+    throw new MalformedEvent(`expected a ${PUBSUB_PUBLISHED} event, got ${event.type}`);
   const data = record(event.data, 'event data');
   const message = record(data.message, 'event data.message');
   const attributes = message.attributes === undefined ? {} : record(message.attributes, 'message attributes');
@@ -59,11 +62,17 @@ export function pubSubMessage(event: IncomingEvent): PubSubMessage {
  * storage.object.v1.finalized event (the object resource as data).
  */
 export function storageEvent(event: IncomingEvent): StorageEventOutcome {
-  if (event.type === STORAGE_FINALIZED) return { kind: 'finalized', object: objectResource(record(event.data, 'event data')) };
+  if (event.type === STORAGE_FINALIZED)
+    return { kind: 'finalized', object: objectResource(record(event.data, 'event data')) };
   const message = pubSubMessage(event);
   const { eventType, bucketId, objectId, objectGeneration, payloadFormat } = message.attributes;
-  if (eventType !== 'OBJECT_FINALIZE') return { kind: 'ignored', reason: `notification of ${eventType ?? 'unknown event'}, not OBJECT_FINALIZE` };
-  if (!bucketId || !objectId || !objectGeneration) throw new MalformedEvent('notification lacks bucketId, objectId or objectGeneration');
+  if (eventType !== 'OBJECT_FINALIZE')
+    return {
+      kind: 'ignored',
+      reason: `notification of ${eventType ?? 'unknown event'}, not OBJECT_FINALIZE`,
+    };
+  if (!bucketId || !objectId || !objectGeneration)
+    throw new MalformedEvent('notification lacks bucketId, objectId or objectGeneration');
   let resource: Record<string, unknown> = {};
   if (payloadFormat === 'JSON_API_V1' && message.data.length > 0) {
     try {
@@ -73,15 +82,27 @@ export function storageEvent(event: IncomingEvent): StorageEventOutcome {
     }
   }
   // The attributes are authoritative for identity; the payload adds metadata when present.
-  return { kind: 'finalized', object: { ...objectResource({ ...resource, bucket: bucketId, name: objectId, generation: objectGeneration }) } };
+  return {
+    kind: 'finalized',
+    object: {
+      ...objectResource({ ...resource, bucket: bucketId, name: objectId, generation: objectGeneration }),
+    },
+  };
 }
 
 function objectResource(resource: Record<string, unknown>): UploadedObject {
   const { bucket, name, generation } = resource;
-  if (typeof bucket !== 'string' || typeof name !== 'string' || (typeof generation !== 'string' && typeof generation !== 'number')) {
+  if (
+    typeof bucket !== 'string' ||
+    typeof name !== 'string' ||
+    (typeof generation !== 'string' && typeof generation !== 'number')
+  ) {
     throw new MalformedEvent('object resource lacks bucket, name or generation');
   }
-  const metadata = resource.metadata === undefined || resource.metadata === null ? {} : record(resource.metadata, 'object metadata');
+  const metadata =
+    resource.metadata === undefined || resource.metadata === null
+      ? {}
+      : record(resource.metadata, 'object metadata');
   const size = Number(resource.size);
   return {
     bucket,

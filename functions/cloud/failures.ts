@@ -37,7 +37,13 @@ const STAGE_NAMES: Record<Stage, string> = { analyze: 'analysis', render: 'rende
  * returns (the message is acknowledged); anything else is counted in the status and
  * thrown, so Pub/Sub delivers again.
  */
-export async function failOrRetry(error: unknown, context: FailureContext, stage: Stage, maxAttempts: number, now: Date): Promise<void> {
+export async function failOrRetry(
+  error: unknown,
+  context: FailureContext,
+  stage: Stage,
+  maxAttempts: number,
+  now: Date,
+): Promise<void> {
   const failure = permanentFailureOf(error);
   if (failure) return failJob(context, failure, now);
   context.log.log('ERROR', `${STAGE_NAMES[stage]} failed; Pub/Sub will deliver again`, { error });
@@ -59,11 +65,19 @@ export interface FailureContext {
 async function failJob(context: FailureContext, failure: PermanentFailure, now: Date): Promise<void> {
   await context.statuses.update(context.id, (current) =>
     canMove(current, 'failed')
-      ? { ...(current ?? context.fresh()), state: 'failed', error: failure.message, code: failure.code, updatedAt: now.toISOString() }
+      ? {
+          ...(current ?? context.fresh()),
+          state: 'failed',
+          error: failure.message,
+          code: failure.code,
+          updatedAt: now.toISOString(),
+        }
       : undefined,
   );
   // Only this generation: a newer upload under the same name is another job.
-  await context.blobs.delete(context.source.bucket, context.source.object, { ifGenerationMatch: context.source.generation });
+  await context.blobs.delete(context.source.bucket, context.source.object, {
+    ifGenerationMatch: context.source.generation,
+  });
   context.log.log('WARNING', `job failed: ${failure.message}`, { code: failure.code });
 }
 

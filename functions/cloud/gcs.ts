@@ -15,7 +15,9 @@ export function gcsBlobStore(storage: Storage): BlobStore {
           bytes,
           generation: String(metadata.generation),
           contentType: metadata.contentType,
-          metadata: Object.fromEntries(Object.entries(metadata.metadata ?? {}).map(([k, v]) => [k, String(v)])),
+          metadata: Object.fromEntries(
+            Object.entries(metadata.metadata ?? {}).map(([k, v]) => [k, String(v)]),
+          ),
         };
       } catch (error) {
         if (codeOf(error) === 404) return undefined;
@@ -30,8 +32,14 @@ export function gcsBlobStore(storage: Storage): BlobStore {
           resumable: false,
           // Our own outputs are small and written once; the client's MD5 check is enough.
           validation: 'md5',
-          metadata: { contentType: options.contentType, cacheControl: options.cacheControl, metadata: options.metadata },
-          ...(options.ifGenerationMatch !== undefined && { preconditionOpts: { ifGenerationMatch: Number(options.ifGenerationMatch) } }),
+          metadata: {
+            contentType: options.contentType,
+            cacheControl: options.cacheControl,
+            metadata: options.metadata,
+          },
+          ...(options.ifGenerationMatch !== undefined && {
+            preconditionOpts: { ifGenerationMatch: Number(options.ifGenerationMatch) },
+          }),
         });
       } catch (error) {
         if (codeOf(error) === 412) throw new PreconditionFailed(`gs://${bucket}/${name} changed meanwhile`);
@@ -45,7 +53,11 @@ export function gcsBlobStore(storage: Storage): BlobStore {
         await storage
           .bucket(bucket)
           .file(name)
-          .delete(options.ifGenerationMatch !== undefined ? { ifGenerationMatch: Number(options.ifGenerationMatch) } : {});
+          .delete(
+            options.ifGenerationMatch !== undefined
+              ? { ifGenerationMatch: Number(options.ifGenerationMatch) }
+              : {},
+          );
         return true;
       } catch (error) {
         if (codeOf(error) === 404 || codeOf(error) === 412) return false;

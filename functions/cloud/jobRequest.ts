@@ -9,7 +9,12 @@ import { isMemeStyle } from '../core/render/layout';
 import { Config } from './config';
 import { JobRequest } from './status';
 
-export const META = { style: 'memegen-style', lang: 'memegen-lang', top: 'memegen-top', bottom: 'memegen-bottom' } as const;
+export const META = {
+  style: 'memegen-style',
+  lang: 'memegen-lang',
+  top: 'memegen-top',
+  bottom: 'memegen-bottom',
+} as const;
 
 /** Metadata entries for a request (the x-goog-meta- prefix is added by whoever sends them as headers). */
 export function requestMetadata(request: JobRequest): Record<string, string> {
@@ -22,12 +27,17 @@ export function requestMetadata(request: JobRequest): Record<string, string> {
 }
 
 /** The request an upload carries; unknown or missing values fall back to the configured defaults. */
-export function requestFromMetadata(metadata: Record<string, string>, config: Config): { request: JobRequest; warnings: string[] } {
+export function requestFromMetadata(
+  metadata: Record<string, string>,
+  config: Config,
+): { request: JobRequest; warnings: string[] } {
   const warnings: string[] = [];
   const style = metadata[META.style];
   const lang = metadata[META.lang];
-  if (style !== undefined && !isMemeStyle(style)) warnings.push(`unknown style "${style}", using ${config.defaultStyle}`);
-  if (lang !== undefined && !isLanguage(lang)) warnings.push(`unknown language "${lang}", using ${config.defaultLang}`);
+  if (style !== undefined && !isMemeStyle(style))
+    warnings.push(`unknown style "${style}", using ${config.defaultStyle}`);
+  if (lang !== undefined && !isLanguage(lang))
+    warnings.push(`unknown language "${lang}", using ${config.defaultLang}`);
   const top = decode(metadata[META.top]);
   const bottom = decode(metadata[META.bottom]);
   return {

@@ -29,7 +29,13 @@ export function uploadObjectName(id: string): string {
 export function jobIdFor(object: ObjectRef): string {
   const suffix = object.name.startsWith(UPLOAD_PREFIX) ? object.name.slice(UPLOAD_PREFIX.length) : '';
   if (RANDOM_ID.test(suffix)) return suffix;
-  return 'g' + createHash('sha256').update(`${object.bucket}\u0000${object.name}\u0000${object.generation}`).digest('hex').slice(0, 32);
+  return (
+    'g' +
+    createHash('sha256')
+      .update(`${object.bucket}\u0000${object.name}\u0000${object.generation}`)
+      .digest('hex')
+      .slice(0, 32)
+  );
 }
 
 export function isJobId(value: string): boolean {
@@ -39,6 +45,7 @@ export function isJobId(value: string): boolean {
 /** Parses `gs://BUCKET/OBJECT#GENERATION`, the form `gsutil ls -a` prints. */
 export function parseGsUrl(url: string): ObjectRef {
   const match = /^gs:\/\/([^/]+)\/(.+)#(\d+)$/.exec(url);
-  if (!match) throw new Error(`expected gs://BUCKET/OBJECT#GENERATION (as printed by gsutil ls -a), got "${url}"`);
+  if (!match)
+    throw new Error(`expected gs://BUCKET/OBJECT#GENERATION (as printed by gsutil ls -a), got "${url}"`);
   return { bucket: match[1]!, name: match[2]!, generation: match[3]! };
 }

@@ -11,12 +11,22 @@ export interface Logger {
   with(fields: Record<string, unknown>): Logger;
 }
 
-export function jsonLogger(base: Record<string, unknown> = {}, write: (line: string) => void = (line) => process.stdout.write(line + '\n')): Logger {
+export function jsonLogger(
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+): Logger {
   return {
     log(severity, message, fields = {}) {
-      const entry: Record<string, unknown> = { severity, message, time: new Date().toISOString(), ...base, ...fields };
+      const entry: Record<string, unknown> = {
+        severity,
+        message,
+        time: new Date().toISOString(),
+        ...base,
+        ...fields,
+      };
       if (typeof entry.jobId === 'string') entry['logging.googleapis.com/labels'] = { jobId: entry.jobId };
-      if (entry.error instanceof Error) entry.error = { name: entry.error.name, message: entry.error.message, stack: entry.error.stack };
+      if (entry.error instanceof Error)
+        entry.error = { name: entry.error.name, message: entry.error.message, stack: entry.error.stack };
       write(JSON.stringify(entry));
     },
     with(fields) {

@@ -37,7 +37,12 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
       return;
     }
     const { id, source } = job;
-    const log = deps.log.with({ jobId: id, function: 'render', object: source.object, generation: source.generation });
+    const log = deps.log.with({
+      jobId: id,
+      function: 'render',
+      object: source.object,
+      generation: source.generation,
+    });
     const fresh = (): StatusDocument => ({
       id,
       state: 'rendering',
@@ -51,14 +56,20 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
 
     try {
       const started = now();
-      const [current, upload] = await Promise.all([statuses.read(id), blobs.read(source.bucket, source.object)]);
+      const [current, upload] = await Promise.all([
+        statuses.read(id),
+        blobs.read(source.bucket, source.object),
+      ]);
       if (isFinished(current)) {
         log.log('INFO', 'duplicate delivery: this meme is already finished');
         return;
       }
       if (!upload || upload.generation !== source.generation) {
         if (isFinished(await statuses.read(id))) return; // a concurrent delivery finished and deleted it
-        throw new PermanentFailure('UPLOAD_MISSING', 'the uploaded file was no longer there to render (replaced or deleted)');
+        throw new PermanentFailure(
+          'UPLOAD_MISSING',
+          'the uploaded file was no longer there to render (replaced or deleted)',
+        );
       }
       const meme = await renderMeme(upload.bytes, job.analysis, {
         style: job.request.style,
@@ -84,15 +95,30 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
           ...base,
           state: 'done',
           caption: meme.caption,
-          meme: { width: meme.width, height: meme.height, contentType: meme.contentType, bytes: meme.bytes.length },
+          meme: {
+            width: meme.width,
+            height: meme.height,
+            contentType: meme.contentType,
+            bytes: meme.bytes.length,
+          },
           timings: { ...base.timings, waitMs, renderMs, totalMs },
           updatedAt: finished.toISOString(),
         };
       });
       await blobs.delete(source.bucket, source.object, { ifGenerationMatch: source.generation });
-      log.log('INFO', written ? 'meme done' : 'meme rewritten by a duplicate delivery', { renderMs, waitMs, bytes: meme.bytes.length });
+      log.log('INFO', written ? 'meme done' : 'meme rewritten by a duplicate delivery', {
+        renderMs,
+        waitMs,
+        bytes: meme.bytes.length,
+      });
     } catch (error) {
-      return failOrRetry(error, { id, statuses, blobs, log, source, fresh }, 'render', config.maxDeliveryAttempts, now());
+      return failOrRetry(
+        error,
+        { id, statuses, blobs, log, source, fresh },
+        'render',
+        config.maxDeliveryAttempts,
+        now(),
+      );
     }
   };
 }

@@ -29,12 +29,35 @@ export function parseRenderRequest(data: Buffer): RenderRequest {
   if (message.version !== 1) fail(`has unknown version ${String(message.version)}`);
   if (typeof message.id !== 'string' || !isJobId(message.id)) fail('has no valid job id');
   const source = message.source;
-  if (!source || typeof source.bucket !== 'string' || typeof source.object !== 'string' || typeof source.generation !== 'string') fail('lacks its source object');
+  if (
+    !source ||
+    typeof source.bucket !== 'string' ||
+    typeof source.object !== 'string' ||
+    typeof source.generation !== 'string'
+  )
+    fail('lacks its source object');
   const analysis = message.analysis;
-  if (!analysis || typeof analysis.width !== 'number' || typeof analysis.height !== 'number' || !Array.isArray(analysis.faces)) fail('lacks an analysis');
+  if (
+    !analysis ||
+    typeof analysis.width !== 'number' ||
+    typeof analysis.height !== 'number' ||
+    !Array.isArray(analysis.faces)
+  )
+    fail('lacks an analysis');
   for (const face of analysis!.faces) {
-    if (!face || typeof face.box?.x !== 'number' || typeof face.dominant !== 'string' || typeof face.emotions !== 'object') fail('has a malformed face');
+    if (
+      !face ||
+      typeof face.box?.x !== 'number' ||
+      typeof face.dominant !== 'string' ||
+      typeof face.emotions !== 'object'
+    )
+      fail('has a malformed face');
   }
-  if (!message.request || typeof message.request.style !== 'string' || typeof message.request.lang !== 'string') fail('lacks style and language');
+  if (
+    !message.request ||
+    typeof message.request.style !== 'string' ||
+    typeof message.request.lang !== 'string'
+  )
+    fail('lacks style and language');
   return message as RenderRequest;
 }

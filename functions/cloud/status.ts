@@ -77,10 +77,17 @@ export function publicUrls(config: Config, id: string): { statusUrl: string; res
 export function facesForStatus(faces: readonly AnalyzedFace[]): NonNullable<StatusDocument['faces']> {
   const round = (value: number): number => Math.round(value * 10) / 10;
   return faces.map((face) => ({
-    box: { x: round(face.box.x), y: round(face.box.y), width: round(face.box.width), height: round(face.box.height) },
+    box: {
+      x: round(face.box.x),
+      y: round(face.box.y),
+      width: round(face.box.width),
+      height: round(face.box.height),
+    },
     dominant: face.dominant,
     confidence: Math.round(face.emotions[face.dominant] * 1000) / 1000,
-    emotions: Object.fromEntries(Object.entries(face.emotions).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as EmotionScores,
+    emotions: Object.fromEntries(
+      Object.entries(face.emotions).map(([k, v]) => [k, Math.round(v * 1000) / 1000]),
+    ) as EmotionScores,
   }));
 }
 
@@ -102,17 +109,25 @@ export class StatusStore {
    * meanwhile; on a race, re-reads and tries again. `change` returns undefined to leave the
    * document as it is. Resolves to the document written, or undefined if none was.
    */
-  async update(id: string, change: (current: StatusDocument | undefined) => StatusDocument | undefined): Promise<StatusDocument | undefined> {
+  async update(
+    id: string,
+    change: (current: StatusDocument | undefined) => StatusDocument | undefined,
+  ): Promise<StatusDocument | undefined> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const { status, generation } = await this.readWithGeneration(id);
       const next = change(status);
       if (!next) return undefined;
       try {
-        await this.blobs.write(this.bucket, statusObjectName(id), Buffer.from(JSON.stringify(next, null, 1)), {
-          contentType: 'application/json; charset=utf-8',
-          cacheControl: STATUS_CACHE_CONTROL,
-          ifGenerationMatch: generation ?? '0',
-        });
+        await this.blobs.write(
+          this.bucket,
+          statusObjectName(id),
+          Buffer.from(JSON.stringify(next, null, 1)),
+          {
+            contentType: 'application/json; charset=utf-8',
+            cacheControl: STATUS_CACHE_CONTROL,
+            ifGenerationMatch: generation ?? '0',
+          },
+        );
         return next;
       } catch (error) {
         if (!(error instanceof PreconditionFailed)) throw error;
@@ -124,6 +139,9 @@ export class StatusStore {
   private async readWithGeneration(id: string): Promise<{ status?: StatusDocument; generation?: string }> {
     const stored = await this.blobs.read(this.bucket, statusObjectName(id));
     if (!stored) return {};
-    return { status: JSON.parse(stored.bytes.toString('utf8')) as StatusDocument, generation: stored.generation };
+    return {
+      status: JSON.parse(stored.bytes.toString('utf8')) as StatusDocument,
+      generation: stored.generation,
+    };
   }
 }

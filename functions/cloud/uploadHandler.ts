@@ -44,7 +44,9 @@ class BadRequest extends Error {
   }
 }
 
-export function createUploadHandler(deps: UploadDependencies): (req: Request, res: Response) => Promise<void> {
+export function createUploadHandler(
+  deps: UploadDependencies,
+): (req: Request, res: Response) => Promise<void> {
   const { config, blobs } = deps;
   const now = deps.now ?? (() => new Date());
   const statuses = new StatusStore(blobs, config.publicBucket);
@@ -56,20 +58,47 @@ export function createUploadHandler(deps: UploadDependencies): (req: Request, re
     const expiresAt = new Date(issued.getTime() + config.uploadUrlTtlSeconds * 1000);
     const headers: Record<string, string> = {
       'x-goog-content-length-range': `1,${config.maxUploadBytes}`,
-      ...Object.fromEntries(Object.entries(requestMetadata(request)).map(([key, value]) => [`x-goog-meta-${key}`, value])),
+      ...Object.fromEntries(
+        Object.entries(requestMetadata(request)).map(([key, value]) => [`x-goog-meta-${key}`, value]),
+      ),
     };
     const urls = publicUrls(config, id);
-    await statuses.update(id, () => ({ id, state: 'queued', request, ...urls, timings: {}, createdAt: issued.toISOString(), updatedAt: issued.toISOString() }));
-    const uploadUrl = await blobs.signedUploadUrl({ bucket: config.inboxBucket, name: uploadObjectName(id), contentType, expiresAt, headers });
+    await statuses.update(id, () => ({
+      id,
+      state: 'queued',
+      request,
+      ...urls,
+      timings: {},
+      createdAt: issued.toISOString(),
+      updatedAt: issued.toISOString(),
+    }));
+    const uploadUrl = await blobs.signedUploadUrl({
+      bucket: config.inboxBucket,
+      name: uploadObjectName(id),
+      contentType,
+      expiresAt,
+      headers,
+    });
     deps.log.log('INFO', 'upload URL issued', { jobId: id, contentType, size });
-    return { id, uploadUrl, uploadMethod: 'PUT', uploadHeaders: { 'Content-Type': contentType, ...headers }, ...urls, expiresAt: expiresAt.toISOString(), maxBytes: config.maxUploadBytes };
+    return {
+      id,
+      uploadUrl,
+      uploadMethod: 'PUT',
+      uploadHeaders: { 'Content-Type': contentType, ...headers },
+      ...urls,
+      expiresAt: expiresAt.toISOString(),
+      maxBytes: config.maxUploadBytes,
+    };
   };
 
   return async (req, res) => {
     res.set('X-Content-Type-Options', 'nosniff');
     try {
       if (req.method === 'POST' && req.path === '/api/uploads') {
-        res.set('Cache-Control', 'no-store').status(201).json(await createUpload(req.body));
+        res
+          .set('Cache-Control', 'no-store')
+          .status(201)
+          .json(await createUpload(req.body));
         return;
       }
       if (req.method === 'GET' && req.path === '/api/config') {
@@ -97,32 +126,62 @@ export function createUploadHandler(deps: UploadDependencies): (req: Request, re
         return;
       }
       deps.log.log('ERROR', 'upload request failed', { error });
-      res.status(500).json({ error: 'memegen could not prepare the upload; please try again', code: 'INTERNAL' });
+      res
+        .status(500)
+        .json({ error: 'memegen could not prepare the upload; please try again', code: 'INTERNAL' });
     }
   };
 }
 
-export function parseUploadRequest(body: unknown, config: Config): { contentType: string; size: number; request: JobRequest } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'BAD_REQUEST', 'send a JSON object: {contentType, size, caption?, style?, lang?}');
+export function parseUploadRequest(
+  body: unknown,
+  config: Config,
+): { contentType: string; size: number; request: JobRequest } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new BadRequest(
+      400,
+      'BAD_REQUEST',
+      'send a JSON object: {contentType, size, caption?, style?, lang?}',
+    );
   const { contentType, size, caption, style, lang } = body as Record<string, unknown>;
-  if (typeof contentType !== 'string' || !(ACCEPTED_TYPES as readonly string[]).includes(contentType.toLowerCase())) {
-    throw new BadRequest(415, 'UNSUPPORTED_TYPE', `only pictures can be uploaded (${ACCEPTED_TYPES.join(', ')}), not ${String(contentType)}`);
+  if (
+    typeof contentType !== 'string' ||
+    !(ACCEPTED_TYPES as readonly string[]).includes(contentType.toLowerCase())
+  ) {
+    throw new BadRequest(
+      415,
+      'UNSUPPORTED_TYPE',
+      `only pictures can be uploaded (${ACCEPTED_TYPES.join(', ')}), not ${String(contentType)}`,
+    );
   }
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) throw new BadRequest(400, 'BAD_REQUEST', 'size must be the file size in bytes');
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+    throw new BadRequest(400, 'BAD_REQUEST', 'size must be the file size in bytes');
   if (size > config.maxUploadBytes) {
-    throw new BadRequest(413, 'TOO_LARGE', `the file is ${(size / 1048576).toFixed(1)} MB; the limit is ${(config.maxUploadBytes / 1048576).toFixed(0)} MB`);
+    throw new BadRequest(
+      413,
+      'TOO_LARGE',
+      `the file is ${(size / 1048576).toFixed(1)} MB; the limit is ${(config.maxUploadBytes / 1048576).toFixed(0)} MB`,
+    );
   }
-  if (style !== undefined && (typeof style !== 'string' || !isMemeStyle(style))) throw new BadRequest(400, 'BAD_REQUEST', `style must be one of ${MEME_STYLES.join(', ')}`);
-  if (lang !== undefined && (typeof lang !== 'string' || !isLanguage(lang))) throw new BadRequest(400, 'BAD_REQUEST', `lang must be one of ${LANGUAGES.join(', ')}`);
+  if (style !== undefined && (typeof style !== 'string' || !isMemeStyle(style)))
+    throw new BadRequest(400, 'BAD_REQUEST', `style must be one of ${MEME_STYLES.join(', ')}`);
+  if (lang !== undefined && (typeof lang !== 'string' || !isLanguage(lang)))
+    throw new BadRequest(400, 'BAD_REQUEST', `lang must be one of ${LANGUAGES.join(', ')}`);
   const text = (value: unknown, name: string): string | undefined => {
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string' || value.length > MAX_CAPTION_CHARACTERS) throw new BadRequest(400, 'BAD_REQUEST', `caption.${name} must be text of at most ${MAX_CAPTION_CHARACTERS} characters`);
+    if (typeof value !== 'string' || value.length > MAX_CAPTION_CHARACTERS)
+      throw new BadRequest(
+        400,
+        'BAD_REQUEST',
+        `caption.${name} must be text of at most ${MAX_CAPTION_CHARACTERS} characters`,
+      );
     return value.trim() === '' ? undefined : value;
   };
   let top: string | undefined;
   let bottom: string | undefined;
   if (caption !== undefined && caption !== null) {
-    if (typeof caption !== 'object' || Array.isArray(caption)) throw new BadRequest(400, 'BAD_REQUEST', 'caption must be {top?, bottom?}');
+    if (typeof caption !== 'object' || Array.isArray(caption))
+      throw new BadRequest(400, 'BAD_REQUEST', 'caption must be {top?, bottom?}');
     top = text((caption as Record<string, unknown>).top, 'top');
     bottom = text((caption as Record<string, unknown>).bottom, 'bottom');
   }

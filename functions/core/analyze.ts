@@ -11,7 +11,13 @@ import { readManifest, Manifest, modelEntry } from './manifest';
 import { SessionOptions } from './sessions';
 import { DetectedFace, DetectorOptions, FaceDetector, Keypoints } from './detect/detector';
 import { faceFrame } from './expression/crop';
-import { combineAll, dominantEmotion, EnsembleConfig, readEnsemble, toEmotionScores } from './expression/ensemble';
+import {
+  combineAll,
+  dominantEmotion,
+  EnsembleConfig,
+  readEnsemble,
+  toEmotionScores,
+} from './expression/ensemble';
 import { ExpressionModel, FrameInput } from './expression/expressionModel';
 
 export interface AnalyzedFace {
@@ -103,7 +109,13 @@ export class Analyzer {
   async analyzeTimed(bytes: Uint8Array): Promise<{ analysis: Analysis; timings: AnalysisTimings }> {
     const started = performance.now();
     const image = await decodeImage(bytes, { maxLongSide: DEFAULT_ANALYSIS_LONG_SIDE, ...this.options });
-    const timings: AnalysisTimings = { decodeMs: performance.now() - started, detectMs: 0, classifyMs: {}, combineMs: 0, totalMs: 0 };
+    const timings: AnalysisTimings = {
+      decodeMs: performance.now() - started,
+      detectMs: 0,
+      classifyMs: {},
+      combineMs: 0,
+      totalMs: 0,
+    };
     const analysis = await this.analyzeDecoded(image, timings);
     timings.totalMs = performance.now() - started;
     return { analysis: scaleAnalysis(analysis, image.fullWidth, image.fullHeight), timings };

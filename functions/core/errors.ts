@@ -1,5 +1,6 @@
 /** Typed errors for input a user can fix; anything else is a bug and stays a plain Error. */
-export type ImageErrorCode = 'EMPTY_INPUT' | 'NOT_AN_IMAGE' | 'TRUNCATED_IMAGE' | 'TOO_MANY_PIXELS' | 'CORRUPT_IMAGE';
+export type ImageErrorCode =
+  'EMPTY_INPUT' | 'NOT_AN_IMAGE' | 'TRUNCATED_IMAGE' | 'TOO_MANY_PIXELS' | 'CORRUPT_IMAGE';
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';

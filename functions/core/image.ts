@@ -42,10 +42,16 @@ export interface DecodedImage extends RgbImage {
 function classify(err: Error, limit: number): ImageError {
   const msg = err.message;
   if (/exceeds pixel limit/i.test(msg)) {
-    return new ImageError('TOO_MANY_PIXELS', `image is larger than the ${limit.toLocaleString('en')}-pixel limit`);
+    return new ImageError(
+      'TOO_MANY_PIXELS',
+      `image is larger than the ${limit.toLocaleString('en')}-pixel limit`,
+    );
   }
   if (/unsupported image format/i.test(msg)) {
-    return new ImageError('NOT_AN_IMAGE', 'input is not an image in a supported format (JPEG, PNG, WebP, GIF, AVIF, TIFF)');
+    return new ImageError(
+      'NOT_AN_IMAGE',
+      'input is not an image in a supported format (JPEG, PNG, WebP, GIF, AVIF, TIFF)',
+    );
   }
   if (/premature end|truncated|unexpected end|read error|no image/i.test(msg)) {
     return new ImageError('TRUNCATED_IMAGE', `image data is truncated or damaged (${msg.split('\n')[0]})`);
@@ -74,17 +80,29 @@ export function isSrgbProfile(icc: Buffer | undefined): boolean {
   if (!icc || icc.length < 128) return false;
   // Header bytes 48-55: device manufacturer and model, "IEC sRGB" in the standard profile;
   // otherwise the description tag names it.
-  return icc.toString('latin1', 48, 56) === 'IEC sRGB' || /sRGB/.test(icc.toString('latin1', 128, Math.min(icc.length, 2048)));
+  return (
+    icc.toString('latin1', 48, 56) === 'IEC sRGB' ||
+    /sRGB/.test(icc.toString('latin1', 128, Math.min(icc.length, 2048)))
+  );
 }
 
 /** Width and height as displayed: EXIF orientations 5-8 turn the picture a quarter, swapping its sides. */
-function orientedSize(meta: { width?: number; height?: number; orientation?: number }): { width: number; height: number } {
+function orientedSize(meta: { width?: number; height?: number; orientation?: number }): {
+  width: number;
+  height: number;
+} {
   const turned = (meta.orientation ?? 1) >= 5;
-  return { width: (turned ? meta.height : meta.width) ?? 0, height: (turned ? meta.width : meta.height) ?? 0 };
+  return {
+    width: (turned ? meta.height : meta.width) ?? 0,
+    height: (turned ? meta.width : meta.height) ?? 0,
+  };
 }
 
 /** Size of the picture as displayed (after EXIF orientation), read from its header without decoding. */
-export async function pictureSize(bytes: Uint8Array, options: Pick<DecodeOptions, 'limitInputPixels'> = {}): Promise<{ width: number; height: number }> {
+export async function pictureSize(
+  bytes: Uint8Array,
+  options: Pick<DecodeOptions, 'limitInputPixels'> = {},
+): Promise<{ width: number; height: number }> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
   if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
   try {
@@ -103,7 +121,12 @@ async function decode(bytes: Uint8Array, options: DecodeOptions, channels: 3 | 4
   try {
     // pages: 1 = the first frame of an animated GIF/WebP.
     const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
-    const input = sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1, ignoreIcc: isSrgbProfile(meta.icc) });
+    const input = sharp(bytes, {
+      limitInputPixels: limit,
+      failOn: 'error',
+      pages: 1,
+      ignoreIcc: isSrgbProfile(meta.icc),
+    });
     const { width: fullWidth, height: fullHeight } = orientedSize(meta);
     let pipeline = input.rotate(); // apply EXIF orientation so boxes refer to the picture as people see it
     const cap = options.maxLongSide ?? 0;

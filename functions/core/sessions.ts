@@ -14,12 +14,18 @@ export interface SessionOptions {
 
 const cache = new Map<string, Promise<ort.InferenceSession>>();
 
-export function loadSession(entry: ModelEntry, options: SessionOptions = {}, dir = modelsDir()): Promise<ort.InferenceSession> {
+export function loadSession(
+  entry: ModelEntry,
+  options: SessionOptions = {},
+  dir = modelsDir(),
+): Promise<ort.InferenceSession> {
   const key = `${dir}/${entry.file}#${options.intraOpNumThreads ?? 0}`;
   let session = cache.get(key);
   if (!session) {
     if (!existsSync(join(dir, entry.file))) {
-      const hint = entry.shipped ? 'the checkout is incomplete' : 'it is a comparison-only model: run `npm run models:export`';
+      const hint = entry.shipped
+        ? 'the checkout is incomplete'
+        : 'it is a comparison-only model: run `npm run models:export`';
       return Promise.reject(new Error(`model file ${join(dir, entry.file)} is missing (${hint})`));
     }
     session = ort.InferenceSession.create(join(dir, entry.file), {

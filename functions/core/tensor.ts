@@ -8,7 +8,12 @@ const LUMA = [0.299, 0.587, 0.114];
  * Writes one RGB image (interleaved, width × height = the model input) into
  * `out` at `offset` as planar NCHW floats: (pixel - mean) * scale, gray if asked.
  */
-export function writeInput(rgb: Uint8Array | Float32Array, pre: Preprocessing, out: Float32Array, offset = 0): void {
+export function writeInput(
+  rgb: Uint8Array | Float32Array,
+  pre: Preprocessing,
+  out: Float32Array,
+  offset = 0,
+): void {
   const plane = pre.width * pre.height;
   if (pre.color === 'gray') {
     for (let i = 0; i < plane; i++) {
@@ -24,4 +29,5 @@ export function writeInput(rgb: Uint8Array | Float32Array, pre: Preprocessing, o
   }
 }
 
-export const inputSize = (pre: Preprocessing): number => pre.width * pre.height * (pre.color === 'gray' ? 1 : 3);
+export const inputSize = (pre: Preprocessing): number =>
+  pre.width * pre.height * (pre.color === 'gray' ? 1 : 3);

@@ -24,9 +24,11 @@ async function main(): Promise<void> {
     },
   });
   const mode = values.pubsub;
-  if (mode !== 'auto' && mode !== 'emulator' && mode !== 'in-process') throw new Error(`--pubsub must be auto, emulator or in-process, got "${mode}"`);
+  if (mode !== 'auto' && mode !== 'emulator' && mode !== 'in-process')
+    throw new Error(`--pubsub must be auto, emulator or in-process, got "${mode}"`);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a port number, got "${values.port}"`);
   const log = values.quiet ? () => undefined : (line: string) => process.stderr.write(line + '\n');
   // Optional settings (MAX_UPLOAD_BYTES, MEME_FORMAT, …) apply locally too, from the environment.
   const settings = Object.fromEntries(
@@ -67,6 +69,8 @@ Ctrl-C stops everything.`);
 }
 
 main().catch((error: unknown) => {
-  console.error(`memegen: the local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `memegen: the local stack could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

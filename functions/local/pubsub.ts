@@ -36,8 +36,11 @@ const EMULATOR_PATHS = [
 ];
 
 /** The emulator's launcher: $PUBSUB_EMULATOR_BIN, or where the Cloud SDK installs it. */
-export function findPubSubEmulator(env: Record<string, string | undefined> = process.env): string | undefined {
-  if (env.PUBSUB_EMULATOR_BIN) return existsSync(env.PUBSUB_EMULATOR_BIN) ? env.PUBSUB_EMULATOR_BIN : undefined;
+export function findPubSubEmulator(
+  env: Record<string, string | undefined> = process.env,
+): string | undefined {
+  if (env.PUBSUB_EMULATOR_BIN)
+    return existsSync(env.PUBSUB_EMULATOR_BIN) ? env.PUBSUB_EMULATOR_BIN : undefined;
   return EMULATOR_PATHS.find((path) => existsSync(path));
 }
 
@@ -54,15 +57,24 @@ export class EmulatorPubSub implements LocalPubSub {
     this.description = `Cloud SDK Pub/Sub emulator at ${host} (pid ${process.pid})`;
   }
 
-  static async start(bin: string, port: number, projectId: string, log: (line: string) => void): Promise<EmulatorPubSub> {
+  static async start(
+    bin: string,
+    port: number,
+    projectId: string,
+    log: (line: string) => void,
+  ): Promise<EmulatorPubSub> {
     // Its own process group, so closing ends the JVM the launcher script starts, not just the script.
-    const child = spawn(bin, ['--host=127.0.0.1', `--port=${port}`], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['--host=127.0.0.1', `--port=${port}`], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.resume();
     child.stderr?.resume();
     const host = `127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the Pub/Sub emulator exited at start-up (code ${child.exitCode})`);
+      if (child.exitCode !== null)
+        throw new Error(`the Pub/Sub emulator exited at start-up (code ${child.exitCode})`);
       try {
         if ((await fetch(`http://${host}/`)).ok) break;
       } catch {
@@ -92,7 +104,10 @@ export class EmulatorPubSub implements LocalPubSub {
       ackDeadlineSeconds: 60,
       retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 10 } },
       ...(subscription.deadLetterTopic && {
-        deadLetterPolicy: { deadLetterTopic: subscription.deadLetterTopic, maxDeliveryAttempts: subscription.maxDeliveryAttempts },
+        deadLetterPolicy: {
+          deadLetterTopic: subscription.deadLetterTopic,
+          maxDeliveryAttempts: subscription.maxDeliveryAttempts,
+        },
       }),
     });
   }
@@ -140,11 +155,19 @@ export class InProcessPubSub implements LocalPubSub {
     list.push(subscription);
   }
 
-  async publish(topic: string, message: { data: Buffer; attributes: Record<string, string> }): Promise<string> {
+  async publish(
+    topic: string,
+    message: { data: Buffer; attributes: Record<string, string> },
+  ): Promise<string> {
     const list = this.subscriptions.get(topic);
     if (!list) throw new Error(`topic ${topic} does not exist`);
     const messageId = String(this.nextId++);
-    const body = { data: message.data.toString('base64'), attributes: message.attributes, messageId, publishTime: new Date().toISOString() };
+    const body = {
+      data: message.data.toString('base64'),
+      attributes: message.attributes,
+      messageId,
+      publishTime: new Date().toISOString(),
+    };
     for (const subscription of list) this.schedule(subscription, body, 1, 0);
     return messageId;
   }
@@ -155,7 +178,12 @@ export class InProcessPubSub implements LocalPubSub {
     this.timers.clear();
   }
 
-  private schedule(subscription: PushSubscription, message: Record<string, unknown>, attempt: number, delayMs: number): void {
+  private schedule(
+    subscription: PushSubscription,
+    message: Record<string, unknown>,
+    attempt: number,
+    delayMs: number,
+  ): void {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -164,7 +192,11 @@ export class InProcessPubSub implements LocalPubSub {
     this.timers.add(timer);
   }
 
-  private async deliver(subscription: PushSubscription, message: Record<string, unknown>, attempt: number): Promise<void> {
+  private async deliver(
+    subscription: PushSubscription,
+    message: Record<string, unknown>,
+    attempt: number,
+  ): Promise<void> {
     let ok = false;
     try {
       const response = await fetch(subscription.endpoint, {
@@ -180,9 +212,14 @@ export class InProcessPubSub implements LocalPubSub {
     }
     if (ok || this.closed) return;
     if (attempt >= subscription.maxDeliveryAttempts && subscription.deadLetterTopic) {
-      this.log(`message ${String(message.messageId)} failed ${attempt} deliveries to ${subscription.name}: dead-lettered to ${subscription.deadLetterTopic}`);
+      this.log(
+        `message ${String(message.messageId)} failed ${attempt} deliveries to ${subscription.name}: dead-lettered to ${subscription.deadLetterTopic}`,
+      );
       const data = Buffer.from(String(message.data), 'base64');
-      await this.publish(subscription.deadLetterTopic, { data, attributes: message.attributes as Record<string, string> }).catch(() => undefined);
+      await this.publish(subscription.deadLetterTopic, {
+        data,
+        attributes: message.attributes as Record<string, string>,
+      }).catch(() => undefined);
       return;
     }
     this.schedule(subscription, message, attempt + 1, Math.min(10_000, 1000 * 2 ** (attempt - 1)));

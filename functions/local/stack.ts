@@ -29,7 +29,11 @@ import { createLocalCredentials, startStorageServer, StorageServer } from './sto
 
 export const LOCAL_PROJECT = 'memegen-local';
 export const LOCAL_BUCKETS = { inbox: 'memegen-inbox', public: 'memegen-public' } as const;
-const TOPICS = { uploads: 'memegen-uploads', render: 'memegen-render', deadLetter: 'memegen-dead-letter' } as const;
+const TOPICS = {
+  uploads: 'memegen-uploads',
+  render: 'memegen-render',
+  deadLetter: 'memegen-dead-letter',
+} as const;
 
 export interface LocalStackOptions {
   /** Where buckets and the local signing key live (default .cache/local-stack in the project). */
@@ -85,7 +89,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
     });
     cleanups.push(() => storageServer.close());
-    const storage = new Storage({ apiEndpoint: storageServer.url, keyFilename: credentials.keyFile, projectId: LOCAL_PROJECT });
+    const storage = new Storage({
+      apiEndpoint: storageServer.url,
+      keyFilename: credentials.keyFile,
+      projectId: LOCAL_PROJECT,
+    });
 
     for (const name of Object.values(TOPICS)) await pubsub.createTopic(topic(name));
     for (const name of Object.values(LOCAL_BUCKETS)) {
@@ -95,7 +103,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const inbox = storage.bucket(LOCAL_BUCKETS.inbox);
     const [notifications] = await inbox.getNotifications();
     if (!notifications.some((n) => n.metadata.topic?.endsWith(`/topics/${TOPICS.uploads}`))) {
-      await inbox.createNotification(topic(TOPICS.uploads), { eventTypes: ['OBJECT_FINALIZE'], payloadFormat: 'JSON_API_V1' });
+      await inbox.createNotification(topic(TOPICS.uploads), {
+        eventTypes: ['OBJECT_FINALIZE'],
+        payloadFormat: 'JSON_API_V1',
+      });
     }
 
     const config: Config = loadConfig({
@@ -106,16 +117,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.settings,
     });
     const blobs = gcsBlobStore(storage);
-    const publisher: Publisher = { publishJson: (name, data, attributes = {}) => pubsub.publish(name, { data: Buffer.from(JSON.stringify(data)), attributes }) };
+    const publisher: Publisher = {
+      publishJson: (name, data, attributes = {}) =>
+        pubsub.publish(name, { data: Buffer.from(JSON.stringify(data)), attributes }),
+    };
     const functionLog = jsonLogger({ service: 'memegen' }, log);
     const analyzer = Analyzer.create();
 
     // Registered under names unique to this stack, so several stacks can share a process (tests).
     const id = ++instances;
     const names = { analyze: `analyze_${id}`, render: `render_${id}`, upload: `upload_${id}` };
-    functions.cloudEvent(names.analyze, createAnalyzeHandler({ config, blobs, publisher, analyze: async (bytes) => (await analyzer).analyze(bytes), log: functionLog }));
+    functions.cloudEvent(
+      names.analyze,
+      createAnalyzeHandler({
+        config,
+        blobs,
+        publisher,
+        analyze: async (bytes) => (await analyzer).analyze(bytes),
+        log: functionLog,
+      }),
+    );
     functions.cloudEvent(names.render, createRenderHandler({ config, blobs, log: functionLog }));
-    functions.http(names.upload, createUploadHandler({ config, blobs, page: loadPageAssets(), log: functionLog }));
+    functions.http(
+      names.upload,
+      createUploadHandler({ config, blobs, page: loadPageAssets(), log: functionLog }),
+    );
     const analyzeServer = await listen(getTestServer(names.analyze), 0);
     const renderServer = await listen(getTestServer(names.render), 0);
     const uploadServer = await listen(getTestServer(names.upload), options.port ?? 8080);
@@ -127,12 +153,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       0,
     );
-    for (const server of [analyzeServer, renderServer, uploadServer, deadLetterServer]) cleanups.push(() => closeServer(server));
+    for (const server of [analyzeServer, renderServer, uploadServer, deadLetterServer])
+      cleanups.push(() => closeServer(server));
 
-    const endpoint = (server: Server, topicName: string): string => `http://127.0.0.1:${port(server)}/projects/${LOCAL_PROJECT}/topics/${topicName}`;
-    const retries = { deadLetterTopic: topic(TOPICS.deadLetter), maxDeliveryAttempts: config.maxDeliveryAttempts };
-    await pubsub.createPushSubscription({ name: `projects/${LOCAL_PROJECT}/subscriptions/memegen-analyze`, topic: topic(TOPICS.uploads), endpoint: endpoint(analyzeServer, TOPICS.uploads), ...retries });
-    await pubsub.createPushSubscription({ name: `projects/${LOCAL_PROJECT}/subscriptions/memegen-render`, topic: topic(TOPICS.render), endpoint: endpoint(renderServer, TOPICS.render), ...retries });
+    const endpoint = (server: Server, topicName: string): string =>
+      `http://127.0.0.1:${port(server)}/projects/${LOCAL_PROJECT}/topics/${topicName}`;
+    const retries = {
+      deadLetterTopic: topic(TOPICS.deadLetter),
+      maxDeliveryAttempts: config.maxDeliveryAttempts,
+    };
+    await pubsub.createPushSubscription({
+      name: `projects/${LOCAL_PROJECT}/subscriptions/memegen-analyze`,
+      topic: topic(TOPICS.uploads),
+      endpoint: endpoint(analyzeServer, TOPICS.uploads),
+      ...retries,
+    });
+    await pubsub.createPushSubscription({
+      name: `projects/${LOCAL_PROJECT}/subscriptions/memegen-render`,
+      topic: topic(TOPICS.render),
+      endpoint: endpoint(renderServer, TOPICS.render),
+      ...retries,
+    });
     await pubsub.createPushSubscription({
       name: `projects/${LOCAL_PROJECT}/subscriptions/memegen-dead-letter`,
       topic: topic(TOPICS.deadLetter),
@@ -160,11 +201,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-async function startPubSub(mode: 'auto' | 'emulator' | 'in-process', log: (line: string) => void): Promise<LocalPubSub> {
+async function startPubSub(
+  mode: 'auto' | 'emulator' | 'in-process',
+  log: (line: string) => void,
+): Promise<LocalPubSub> {
   if (mode === 'in-process') return new InProcessPubSub(log);
   const bin = findPubSubEmulator();
   if (!bin) {
-    if (mode === 'emulator') throw new Error('the Cloud SDK Pub/Sub emulator is not installed (set PUBSUB_EMULATOR_BIN to its launcher)');
+    if (mode === 'emulator')
+      throw new Error(
+        'the Cloud SDK Pub/Sub emulator is not installed (set PUBSUB_EMULATOR_BIN to its launcher)',
+      );
     log('Pub/Sub emulator not found: using the in-process dispatcher instead');
     return new InProcessPubSub(log);
   }

@@ -58,7 +58,9 @@ export function buildModel(spec: ExportSpec, producerVersion: string): BuiltMode
     const signature = builder.signature();
     const [graphInput] = signature.inputs;
     if (signature.inputs.length !== 1 || graphInput.name !== spec.inputName) {
-      throw new Error(`${spec.id}: graph inputs ${signature.inputs.map((i) => i.name).join(',')}, registry says ${spec.inputName}`);
+      throw new Error(
+        `${spec.id}: graph inputs ${signature.inputs.map((i) => i.name).join(',')}, registry says ${spec.inputName}`,
+      );
     }
     input = { name: graphInput.name, shape: graphInput.dims, layout: 'NCHW' };
     outputs = signature.outputs.map((o) => ({ name: o.name, shape: o.dims }));

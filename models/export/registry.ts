@@ -45,7 +45,8 @@ export const EXPORTS: ExportSpec[] = [
     shipped: true,
     keypoints: 6,
     task: 'face-detection',
-    description: 'MediaPipe BlazeFace, full-range "back camera" variant: 256×256 input, 896 anchors (16×16×2 + 8×8×6).',
+    description:
+      'MediaPipe BlazeFace, full-range "back camera" variant: 256×256 input, 896 anchors (16×16×2 + 8×8×6).',
     source: {
       package: HUMAN,
       path: 'models/blazeface-back.json',
@@ -60,14 +61,22 @@ export const EXPORTS: ExportSpec[] = [
       Identity_2: 'boxes_stride16',
       Identity_3: 'boxes_stride32',
     },
-    preprocessing: { color: 'rgb', width: 256, height: 256, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+    preprocessing: {
+      color: 'rgb',
+      width: 256,
+      height: 256,
+      mean: [127.5, 127.5, 127.5],
+      scale: 1 / 127.5,
+      resize: 'letterbox',
+    },
   },
   {
     id: 'blazeface-front',
     shipped: false,
     keypoints: 6,
     task: 'face-detection',
-    description: 'MediaPipe BlazeFace short-range "front camera" variant: 128×128 input, 896 anchors (16×16×2 + 8×8×6).',
+    description:
+      'MediaPipe BlazeFace short-range "front camera" variant: 128×128 input, 896 anchors (16×16×2 + 8×8×6).',
     source: {
       package: HUMAN,
       path: 'models/blazeface-front.json',
@@ -82,7 +91,14 @@ export const EXPORTS: ExportSpec[] = [
       Identity_2: 'boxes_stride8',
       Identity_3: 'boxes_stride16',
     },
-    preprocessing: { color: 'rgb', width: 128, height: 128, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+    preprocessing: {
+      color: 'rgb',
+      width: 128,
+      height: 128,
+      mean: [127.5, 127.5, 127.5],
+      scale: 1 / 127.5,
+      resize: 'letterbox',
+    },
   },
   {
     id: 'mediapipe-full-range',
@@ -111,7 +127,14 @@ export const EXPORTS: ExportSpec[] = [
       'StatefulPartitionedCall/model/reshaped_regressor_face_4/Reshape': 'boxes_stride4',
     },
     // Human feeds x / 127.5 - 1 (src/face/blazeface.ts), i.e. (x - 127.5) * (1 / 127.5).
-    preprocessing: { color: 'rgb', width: 192, height: 192, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+    preprocessing: {
+      color: 'rgb',
+      width: 192,
+      height: 192,
+      mean: [127.5, 127.5, 127.5],
+      scale: 1 / 127.5,
+      resize: 'letterbox',
+    },
   },
   {
     id: 'ssd-mobilenetv1',
@@ -130,7 +153,14 @@ export const EXPORTS: ExportSpec[] = [
     inputName: 'image',
     outputNames: {},
     // forwardInput computes x / 127.5 - 1, i.e. (x - 127.5) * (1 / 127.5).
-    preprocessing: { color: 'rgb', width: 512, height: 512, mean: [127.5, 127.5, 127.5], scale: 1 / 127.5, resize: 'letterbox' },
+    preprocessing: {
+      color: 'rgb',
+      width: 512,
+      height: 512,
+      mean: [127.5, 127.5, 127.5],
+      scale: 1 / 127.5,
+      resize: 'letterbox',
+    },
   },
   {
     id: 'mini-xception',
@@ -146,14 +176,22 @@ export const EXPORTS: ExportSpec[] = [
     },
     inputName: 'face',
     outputNames: { Identity: 'probabilities' },
-    preprocessing: { color: 'gray', width: 64, height: 64, mean: [127.5], scale: 1 / 127.5, resize: 'bilinear' },
+    preprocessing: {
+      color: 'gray',
+      width: 64,
+      height: 64,
+      mean: [127.5],
+      scale: 1 / 127.5,
+      resize: 'bilinear',
+    },
     nativeClasses: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
   },
   {
     id: 'faceapi-expression',
     shipped: true,
     task: 'expression',
-    description: "face-api's FaceExpressionNet (dense blocks of separable convs), rebuilt from its weight manifest.",
+    description:
+      "face-api's FaceExpressionNet (dense blocks of separable convs), rebuilt from its weight manifest.",
     source: {
       package: FACEAPI,
       path: 'model/face_expression_model-weights_manifest.json',
@@ -163,7 +201,14 @@ export const EXPORTS: ExportSpec[] = [
     },
     inputName: 'face',
     outputNames: {},
-    preprocessing: { color: 'rgb', width: 112, height: 112, mean: [122.782, 117.001, 104.298], scale: 1 / 255, resize: 'bilinear' },
+    preprocessing: {
+      color: 'rgb',
+      width: 112,
+      height: 112,
+      mean: [122.782, 117.001, 104.298],
+      scale: 1 / 255,
+      resize: 'bilinear',
+    },
     nativeClasses: ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'],
   },
 ];
@@ -202,7 +247,14 @@ export const TRAINED: TrainedSpec[] = [
     inputName: 'face',
     outputName: 'probabilities',
     // Training normalises the decoded 48×48 grey crops as (pixel - 127.5) / 127.5.
-    preprocessing: { color: 'gray', width: 48, height: 48, mean: [127.5], scale: 1 / 127.5, resize: 'bilinear' },
+    preprocessing: {
+      color: 'gray',
+      width: 48,
+      height: 48,
+      mean: [127.5],
+      scale: 1 / 127.5,
+      resize: 'bilinear',
+    },
     classes: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
   },
 ];

@@ -57,13 +57,18 @@ export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersio
   const fail = (why: string) => {
     throw new Error(`${spec.id}: ${why}; retrain or re-export with models/training/train.py`);
   };
-  if (record.id !== spec.id || record.onnx.file !== file) fail(`record ${spec.record} is for ${record.onnx.file}`);
-  if (record.onnx.sha256 !== sha256) fail(`models/${file} has sha256 ${sha256}, the training record says ${record.onnx.sha256}`);
+  if (record.id !== spec.id || record.onnx.file !== file)
+    fail(`record ${spec.record} is for ${record.onnx.file}`);
+  if (record.onnx.sha256 !== sha256)
+    fail(`models/${file} has sha256 ${sha256}, the training record says ${record.onnx.sha256}`);
   const pre = spec.preprocessing;
   const input = record.config.input;
-  if (pre.color !== 'gray' || pre.width !== input.size || pre.height !== input.size) fail(`trained on ${input.size}×${input.size} grey`);
-  if (pre.mean[0] !== input.mean || Math.abs(pre.scale - input.scale) > 1e-12) fail('trained with another normalisation');
-  if (record.config.classes.join() !== spec.classes.join()) fail(`trained with classes ${record.config.classes.join()}`);
+  if (pre.color !== 'gray' || pre.width !== input.size || pre.height !== input.size)
+    fail(`trained on ${input.size}×${input.size} grey`);
+  if (pre.mean[0] !== input.mean || Math.abs(pre.scale - input.scale) > 1e-12)
+    fail('trained with another normalisation');
+  if (record.config.classes.join() !== spec.classes.join())
+    fail(`trained with classes ${record.config.classes.join()}`);
   const round = (v: number) => Math.round(v * 10000) / 10000;
   return {
     id: spec.id,
@@ -82,7 +87,12 @@ export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersio
     },
     licence: spec.licence,
     opset: record.onnx.opset,
-    input: { name: spec.inputName, shape: ['batch', 1, pre.height, pre.width], layout: 'NCHW', dtype: 'float32' },
+    input: {
+      name: spec.inputName,
+      shape: ['batch', 1, pre.height, pre.width],
+      layout: 'NCHW',
+      dtype: 'float32',
+    },
     outputs: [{ name: spec.outputName, shape: ['batch', spec.classes.length] }],
     preprocessing: pre,
     classes: spec.classes.map(canonicalEmotion),
@@ -112,7 +122,10 @@ export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersio
       validationPyTorch: {
         data: `${record.data.validation} less training-split duplicates (${record.data.validationImagesUsed} crops)`,
         ...Object.fromEntries(
-          Object.entries(record.validationPyTorch).map(([k, m]) => [k, { accuracy: round(m.accuracy), macroRecall: round(m.macroRecall) }]),
+          Object.entries(record.validationPyTorch).map(([k, m]) => [
+            k,
+            { accuracy: round(m.accuracy), macroRecall: round(m.macroRecall) },
+          ]),
         ),
       },
       learningCurves: `models/${record.learningCurves}`,

@@ -79,7 +79,8 @@ class IncrementalScorer {
   ) {
     this.scores = new Float64Array(labels.length * this.k);
     this.classCounts = EMOTIONS.map((_, c) => labels.filter((l) => l === c).length);
-    for (const model of Object.keys(flat)) EMOTIONS.forEach((e, c) => this.shift(model, c, weights[model][e]));
+    for (const model of Object.keys(flat))
+      EMOTIONS.forEach((e, c) => this.shift(model, c, weights[model][e]));
   }
 
   /** Adds delta × model's probabilities to column c. */
@@ -115,7 +116,8 @@ const flatten = (rows: Float32Array[]): Float64Array => {
  */
 export const coordinateAscent: Combiner = {
   name: 'coordinate-ascent',
-  description: 'per-class weights searched one at a time on a 0..4 grid to maximise (accuracy + macro recall) / 2',
+  description:
+    'per-class weights searched one at a time on a 0..4 grid to maximise (accuracy + macro recall) / 2',
   fit: (preds, labels) => {
     const models = Object.keys(preds);
     const w = perClassAccuracy.fit(preds, labels).weights;

@@ -29,13 +29,21 @@ export function stratifiedFolds(labels: number[], k: number, seed = 2013): numbe
 const pick = (preds: Predictions, indices: number[]): Predictions =>
   Object.fromEntries(Object.entries(preds).map(([m, rows]) => [m, indices.map((i) => rows[i])]));
 
-export function crossValidate(combiner: Combiner, preds: Predictions, labels: number[], folds: number[]): ClassificationMetrics {
+export function crossValidate(
+  combiner: Combiner,
+  preds: Predictions,
+  labels: number[],
+  folds: number[],
+): ClassificationMetrics {
   const k = Math.max(...folds) + 1;
   const heldOut = new Array<Float32Array>(labels.length);
   for (let f = 0; f < k; f++) {
     const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
     const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
-    const combination = combiner.fit(pick(preds, train), train.map((i) => labels[i]));
+    const combination = combiner.fit(
+      pick(preds, train),
+      train.map((i) => labels[i]),
+    );
     combineAll(pick(preds, test), combination).forEach((p, j) => (heldOut[test[j]] = p));
   }
   return metricsOf(heldOut, labels);

@@ -13,7 +13,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DetectorOptions, tileRegions } from '../../functions/core/detect/detector';
 import { parseAnnotations } from '../../functions/core/eval/detection';
-import { DetectorRun, medianOf, OperatingPoint, operatingPoint, runDetector } from '../../functions/core/eval/detectorEval';
+import {
+  DetectorRun,
+  medianOf,
+  OperatingPoint,
+  operatingPoint,
+  runDetector,
+} from '../../functions/core/eval/detectorEval';
 import { Manifest, readManifest } from '../../functions/core/manifest';
 
 const MODELS_DIR = join(__dirname, '..');
@@ -46,7 +52,8 @@ const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** di
 
 function pick(rows: Row[]): Row {
   const eligible = rows.filter((r) => r.faces64.falsePositivesPerImage <= MAX_FP_PER_IMAGE);
-  if (eligible.length === 0) throw new Error(`no operating point has ≤ ${MAX_FP_PER_IMAGE} false positives per image`);
+  if (eligible.length === 0)
+    throw new Error(`no operating point has ≤ ${MAX_FP_PER_IMAGE} false positives per image`);
   const best = Math.max(...eligible.map((r) => r.faces64.recall));
   return eligible
     .filter((r) => r.faces64.recall >= best - 0.01)
@@ -59,7 +66,9 @@ async function main(): Promise<void> {
   const dataDir = resolve(values.data);
   const annotations = parseAnnotations(JSON.parse(readFileSync(join(dataDir, 'annotations.json'), 'utf8')));
   const manifest = readManifest(MODELS_DIR);
-  const detectors = manifest.models.filter((m) => m.task === 'face-detection' && existsSync(join(MODELS_DIR, m.file)));
+  const detectors = manifest.models.filter(
+    (m) => m.task === 'face-detection' && existsSync(join(MODELS_DIR, m.file)),
+  );
   const rows: Row[] = [];
   for (const entry of detectors) {
     for (const tiling of TILINGS) {
@@ -72,14 +81,26 @@ async function main(): Promise<void> {
       const ms = round(medianOf(run.times), 1);
       const views = annotations.map((a) => {
         const [w, h] = [a.width ?? 0, a.height ?? 0];
-        return 1 + (tiling.tileAbove && Math.max(w, h) > tiling.tileAbove ? tileRegions(w, h, tiling.tileGrid).length : 0);
+        return (
+          1 +
+          (tiling.tileAbove && Math.max(w, h) > tiling.tileAbove
+            ? tileRegions(w, h, tiling.tileGrid).length
+            : 0)
+        );
       });
       const size = entry.preprocessing.width * entry.preprocessing.height;
       const inputPixelsPerImage = Math.round((views.reduce((a, b) => a + b, 0) / views.length) * size);
       const keypoints = entry.keypoints ?? 0;
       for (const t of THRESHOLDS) {
         for (const minFace of MIN_FACE_SIZES) {
-          rows.push({ model: entry.id, ...tiling, msPerImage: ms, keypoints, inputPixelsPerImage, ...operatingPoint(run, t, minFace) });
+          rows.push({
+            model: entry.id,
+            ...tiling,
+            msPerImage: ms,
+            keypoints,
+            inputPixelsPerImage,
+            ...operatingPoint(run, t, minFace),
+          });
         }
       }
       console.log(`${entry.id} tiles ${tiling.tileAbove ? tiling.tileGrid : 'off'}: ${ms} ms/image`);
@@ -119,7 +140,9 @@ async function main(): Promise<void> {
   const updated: Manifest = {
     ...manifest,
     models: manifest.models.map((m) => {
-      const mine = rows.filter((r) => r.model === m.id && r.faces64.falsePositivesPerImage <= MAX_FP_PER_IMAGE);
+      const mine = rows.filter(
+        (r) => r.model === m.id && r.faces64.falsePositivesPerImage <= MAX_FP_PER_IMAGE,
+      );
       if (m.task !== 'face-detection' || mine.length === 0) return m;
       // The shipped detector reports its own settings as run; the others their best table row.
       const best = m.id === chosen.model ? { ...chosen, ...shipped, msPerImage: shippedMs } : pick(mine);
@@ -127,7 +150,12 @@ async function main(): Promise<void> {
         ...m,
         accuracy: {
           data: `WIDER FACE val subset (${annotations.length} images)`,
-          bestOperatingPoint: { minScore: best.minScore, minFaceSize: best.minFaceSize, tileAbove: best.tileAbove, tileGrid: best.tileGrid },
+          bestOperatingPoint: {
+            minScore: best.minScore,
+            minFaceSize: best.minFaceSize,
+            tileAbove: best.tileAbove,
+            tileGrid: best.tileGrid,
+          },
           recall64: round(best.faces64.recall),
           recall32: round(best.faces32.recall),
           falsePositivesPerImage: round(best.faces64.falsePositivesPerImage, 3),
@@ -138,7 +166,8 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(MODELS_DIR, 'models.json'), `${JSON.stringify(updated, null, 2)}\n`);
 
-  const tilingName = (r: Row) => (r.tileAbove ? `${r.tileGrid}×${r.tileGrid} above ${r.tileAbove} px` : 'off');
+  const tilingName = (r: Row) =>
+    r.tileAbove ? `${r.tileGrid}×${r.tileGrid} above ${r.tileAbove} px` : 'off';
   const header = [
     '| detector | keypoints | tiles | min score | min face | recall ≥ 64 px | recall ≥ 32 px | FP / image | FP / image (detections ≥ 48 px) | input Mpx / image | ms / image |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -150,10 +179,16 @@ async function main(): Promise<void> {
   const configs = [...new Set(rows.map((r) => `${r.model}|${r.tileAbove}|${r.tileGrid}`))];
   // Each configuration's own best point by the same rule, keypoints or not, for comparison.
   const bestPerConfig = configs.flatMap((c) => {
-    const mine = rows.filter((r) => `${r.model}|${r.tileAbove}|${r.tileGrid}` === c && r.faces64.falsePositivesPerImage <= MAX_FP_PER_IMAGE);
+    const mine = rows.filter(
+      (r) =>
+        `${r.model}|${r.tileAbove}|${r.tileGrid}` === c &&
+        r.faces64.falsePositivesPerImage <= MAX_FP_PER_IMAGE,
+    );
     return mine.length ? [pick(mine)] : [];
   });
-  const shippedConfig = rows.filter((r) => r.model === chosen.model && r.tileAbove === chosen.tileAbove && r.tileGrid === chosen.tileGrid);
+  const shippedConfig = rows.filter(
+    (r) => r.model === chosen.model && r.tileAbove === chosen.tileAbove && r.tileGrid === chosen.tileGrid,
+  );
   const lines = [
     '# Face detectors: measured recall and false positives',
     '',
@@ -184,7 +219,9 @@ async function main(): Promise<void> {
     '',
   ];
   writeFileSync(join(MODELS_DIR, 'DETECTION.md'), lines.join('\n'));
-  console.log(`shipped: ${JSON.stringify(options)} → recall64 ${pct(shipped.faces64.recall)}, ${shipped.faces64.falsePositivesPerImage.toFixed(2)} FP/image`);
+  console.log(
+    `shipped: ${JSON.stringify(options)} → recall64 ${pct(shipped.faces64.recall)}, ${shipped.faces64.falsePositivesPerImage.toFixed(2)} FP/image`,
+  );
 }
 
 main().catch((err) => {

@@ -19,18 +19,30 @@ export interface FramingMeasurement extends Framing {
   detected: number;
 }
 
-export async function measureFraming(detector: FaceDetector, items: LabelledImage[], every = 5): Promise<FramingMeasurement> {
+export async function measureFraming(
+  detector: FaceDetector,
+  items: LabelledImage[],
+  every = 5,
+): Promise<FramingMeasurement> {
   const side = 192;
   const sizes: number[] = [];
   const shifts: number[] = [];
   const sample = items.filter((_, i) => i % every === 0);
   for (const item of sample) {
-    const face = await sharp(readFileSync(item.path)).resize(side, side).toColourspace('srgb').raw().toBuffer();
+    const face = await sharp(readFileSync(item.path))
+      .resize(side, side)
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer();
     const { data, info } = await sharp(face, { raw: { width: side, height: side, channels: 3 } })
       .extend({ top: side, bottom: side, left: side, right: side, background: { r: 128, g: 128, b: 128 } })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const faces = await detector.detect({ width: info.width, height: info.height, data: new Uint8Array(data) });
+    const faces = await detector.detect({
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data),
+    });
     if (faces.length === 0) continue;
     const best = faces.reduce((a, b) => (b.score > a.score ? b : a));
     const boxSide = Math.max(best.box.width, best.box.height);
@@ -40,5 +52,10 @@ export async function measureFraming(detector: FaceDetector, items: LabelledImag
   }
   if (sizes.length === 0) throw new Error('the detector found no face in any labelled crop');
   const round = (v: number) => Math.round(v * 1000) / 1000;
-  return { margin: round(median(sizes) - 1), shiftUp: round(median(shifts)), crops: sample.length, detected: sizes.length };
+  return {
+    margin: round(median(sizes) - 1),
+    shiftUp: round(median(shifts)),
+    crops: sample.length,
+    detected: sizes.length,
+  };
 }

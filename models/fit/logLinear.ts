@@ -18,7 +18,12 @@ export interface LogLinearOptions {
 }
 
 /** Chosen by 5-fold CV on the validation crops from λ ∈ {1e-4, 1e-3, 1e-2} × power ∈ {0, 0.5} (see the README). */
-export const LOG_LINEAR_DEFAULTS: LogLinearOptions = { balancePower: 0.5, l2: 1e-3, iterations: 1500, learningRate: 0.05 };
+export const LOG_LINEAR_DEFAULTS: LogLinearOptions = {
+  balancePower: 0.5,
+  l2: 1e-3,
+  iterations: 1500,
+  learningRate: 0.05,
+};
 
 export function logLinear(options: LogLinearOptions = LOG_LINEAR_DEFAULTS): Combiner {
   return {
@@ -39,7 +44,9 @@ function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions)
   // x[(i * M + m) * K + c] = ln p_m(c) of image i: one image's inputs side by side.
   const x = zeros(n * M * K);
   models.forEach((model, m) =>
-    preds[model].forEach((row, i) => row.forEach((p, c) => (x[(i * M + m) * K + c] = Math.log(Math.max(p, LOG_FLOOR))))),
+    preds[model].forEach((row, i) =>
+      row.forEach((p, c) => (x[(i * M + m) * K + c] = Math.log(Math.max(p, LOG_FLOOR)))),
+    ),
   );
   const counts = EMOTIONS.map((_, c) => labels.filter((l) => l === c).length);
   const classWeight = counts.map((nc) => (nc > 0 ? (n / (K * nc)) ** o.balancePower : 0));

@@ -13,7 +13,12 @@ import { parseArgs } from 'node:util';
 import { FaceDetector } from '../../functions/core/detect/detector';
 import { Emotion, EMOTIONS } from '../../functions/core/emotions';
 import { datasetSha256, listLabelledImages, withoutDuplicatesOf } from '../../functions/core/eval/dataset';
-import { chosen, decodeDataset, ModelPredictions, predictDataset } from '../../functions/core/eval/expressions';
+import {
+  chosen,
+  decodeDataset,
+  ModelPredictions,
+  predictDataset,
+} from '../../functions/core/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
 import { Combination, combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
 import { ExpressionModel } from '../../functions/core/expression/expressionModel';
@@ -53,10 +58,16 @@ function summary(m: ClassificationMetrics) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, folds: { type: 'string', default: '5' }, 'exclude-duplicates-of': { type: 'string' } },
+    options: {
+      data: { type: 'string' },
+      folds: { type: 'string', default: '5' },
+      'exclude-duplicates-of': { type: 'string' },
+    },
   });
   if (!values.data) {
-    throw new Error('usage: npm run models:fit -- --data <dir of class folders> [--folds 5] [--exclude-duplicates-of <dir>]');
+    throw new Error(
+      'usage: npm run models:fit -- --data <dir of class folders> [--folds 5] [--exclude-duplicates-of <dir>]',
+    );
   }
   const dataDir = resolve(values.data);
   const folds = Number(values.folds);
@@ -76,7 +87,9 @@ async function main(): Promise<void> {
 
   const detector = await FaceDetector.load(manifest);
   const framing = await measureFraming(detector, items);
-  console.log(`framing: margin ${framing.margin}, shiftUp ${framing.shiftUp} (${framing.detected}/${framing.crops} crops)`);
+  console.log(
+    `framing: margin ${framing.margin}, shiftUp ${framing.shiftUp} (${framing.detected}/${framing.crops} crops)`,
+  );
 
   const images = await decodeDataset(items);
   const expressionModels = manifest.models.filter((m) => m.task === 'expression');
@@ -94,7 +107,9 @@ async function main(): Promise<void> {
       `${entry.id}: plain ${(plain.accuracy * 100).toFixed(1)} % / flip-TTA ${(flipped.accuracy * 100).toFixed(1)} % → flip ${flip[entry.id]}`,
     );
   }
-  const preds: Predictions = Object.fromEntries(expressionModels.map((m) => [m.id, chosen(raw[m.id], flip[m.id])]));
+  const preds: Predictions = Object.fromEntries(
+    expressionModels.map((m) => [m.id, chosen(raw[m.id], flip[m.id])]),
+  );
 
   const foldOf = stratifiedFolds(labels, folds);
   const candidates: { combiner: Combiner; ensemble: boolean }[] = [
@@ -111,10 +126,13 @@ async function main(): Promise<void> {
     );
     return { ...c, crossValidated };
   });
-  const winner = results.filter((r) => r.ensemble).reduce((a, b) => (objectiveOf(b.crossValidated) > objectiveOf(a.crossValidated) ? b : a));
+  const winner = results
+    .filter((r) => r.ensemble)
+    .reduce((a, b) => (objectiveOf(b.crossValidated) > objectiveOf(a.crossValidated) ? b : a));
   // Rounded as stored, so the recorded fitted-data score is that of the combination we ship.
   const fitted = winner.combiner.fit(preds, labels);
-  const roundRow = (w: Record<Emotion, number>) => Object.fromEntries(EMOTIONS.map((e) => [e, round(w[e])])) as Record<Emotion, number>;
+  const roundRow = (w: Record<Emotion, number>) =>
+    Object.fromEntries(EMOTIONS.map((e) => [e, round(w[e])])) as Record<Emotion, number>;
   const combination: Combination = {
     rule: fitted.rule ?? 'weighted-sum',
     weights: Object.fromEntries(Object.entries(fitted.weights).map(([m, w]) => [m, roundRow(w)])),
@@ -142,7 +160,10 @@ async function main(): Promise<void> {
       objective: '(accuracy + macroRecall) / 2 of the pooled held-out predictions',
       results: Object.fromEntries(results.map((r) => [r.combiner.name, summary(r.crossValidated)])),
     },
-    fittedDataScore: { ...summary(fittedOnAll), note: 'scored on the data it was fitted on: optimistic, for reference only' },
+    fittedDataScore: {
+      ...summary(fittedOnAll),
+      note: 'scored on the data it was fitted on: optimistic, for reference only',
+    },
   };
   writeFileSync(join(MODELS_DIR, 'ensemble.json'), `${JSON.stringify(ensemble, null, 2)}\n`);
 
@@ -155,10 +176,18 @@ async function main(): Promise<void> {
       return {
         ...m,
         accuracy: {
-          data: { ...data, ...(excluded ? { excludedDuplicates: { of: excluded.of, count: excluded.count } } : {}) },
+          data: {
+            ...data,
+            ...(excluded ? { excludedDuplicates: { of: excluded.of, count: excluded.count } } : {}),
+          },
           flipTestTimeAugmentation: flip[m.id],
           ...summary(chosenMetrics),
-          crossValidatedAsSingleMember: own ? { accuracy: round(own.crossValidated.accuracy), macroRecall: round(own.crossValidated.macroRecall) } : undefined,
+          crossValidatedAsSingleMember: own
+            ? {
+                accuracy: round(own.crossValidated.accuracy),
+                macroRecall: round(own.crossValidated.macroRecall),
+              }
+            : undefined,
         },
       };
     }),
@@ -170,11 +199,25 @@ async function main(): Promise<void> {
   const pictures: Record<string, string> = {};
   for (const r of results) {
     const file = `confusion-${r.combiner.name.replace(/^only /, '').replace(/[^a-z0-9-]+/gi, '-')}.png`;
-    writeFileSync(join(reportDir, file), confusionPng(`${r.combiner.name} — ${folds}-fold CV on ${data.name}`, r.crossValidated.confusion));
+    writeFileSync(
+      join(reportDir, file),
+      confusionPng(`${r.combiner.name} — ${folds}-fold CV on ${data.name}`, r.crossValidated.confusion),
+    );
     pictures[r.combiner.name] = `report/${file}`;
   }
-  writeReport(join(MODELS_DIR, 'REPORT.md'), { data, folds, results, winner, flipGain, framing, pictures, combination });
-  console.log(`winner: ${winner.combiner.name}; wrote models/ensemble.json, models/models.json, models/REPORT.md`);
+  writeReport(join(MODELS_DIR, 'REPORT.md'), {
+    data,
+    folds,
+    results,
+    winner,
+    flipGain,
+    framing,
+    pictures,
+    combination,
+  });
+  console.log(
+    `winner: ${winner.combiner.name}; wrote models/ensemble.json, models/models.json, models/REPORT.md`,
+  );
 }
 
 main().catch((err) => {

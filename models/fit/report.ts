@@ -19,7 +19,8 @@ export interface ReportInput {
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
-const biasRow = ({ bias }: Combination): string[] => (bias ? [`| *bias* | ${EMOTIONS.map((e) => bias[e].toFixed(2)).join(' | ')} |`] : []);
+const biasRow = ({ bias }: Combination): string[] =>
+  bias ? [`| *bias* | ${EMOTIONS.map((e) => bias[e].toFixed(2)).join(' | ')} |`] : [];
 
 export function writeReport(path: string, r: ReportInput): void {
   const lines: string[] = [
@@ -54,7 +55,8 @@ export function writeReport(path: string, r: ReportInput): void {
     '| model | plain accuracy | plain macro recall | with flip accuracy | with flip macro recall | used |',
     '|---|---|---|---|---|---|',
     ...Object.entries(r.flipGain).map(([model, g]) => {
-      const used = (g.flipped.accuracy + g.flipped.macroRecall) / 2 > (g.plain.accuracy + g.plain.macroRecall) / 2;
+      const used =
+        (g.flipped.accuracy + g.flipped.macroRecall) / 2 > (g.plain.accuracy + g.plain.macroRecall) / 2;
       return `| ${model} | ${pct(g.plain.accuracy)} | ${pct(g.plain.macroRecall)} | ${pct(g.flipped.accuracy)} | ${pct(g.flipped.macroRecall)} | ${used ? 'yes' : 'no'} |`;
     }),
     '',
@@ -67,7 +69,9 @@ export function writeReport(path: string, r: ReportInput): void {
     '',
     '| model | ' + EMOTIONS.join(' | ') + ' |',
     '|---|' + EMOTIONS.map(() => '---').join('|') + '|',
-    ...Object.entries(r.combination.weights).map(([m, w]) => `| ${m} | ${EMOTIONS.map((e) => w[e].toFixed(2)).join(' | ')} |`),
+    ...Object.entries(r.combination.weights).map(
+      ([m, w]) => `| ${m} | ${EMOTIONS.map((e) => w[e].toFixed(2)).join(' | ')} |`,
+    ),
     ...biasRow(r.combination),
     '',
     '## Face framing',
@@ -78,7 +82,12 @@ export function writeReport(path: string, r: ReportInput): void {
     '',
     '## Confusion matrices (cross-validated)',
     '',
-    ...r.results.flatMap((c) => [`### ${c.combiner.name}`, '', `![${c.combiner.name}](${r.pictures[c.combiner.name]})`, '']),
+    ...r.results.flatMap((c) => [
+      `### ${c.combiner.name}`,
+      '',
+      `![${c.combiner.name}](${r.pictures[c.combiner.name]})`,
+      '',
+    ]),
   ];
   writeFileSync(path, `${lines.join('\n')}\n`);
 }

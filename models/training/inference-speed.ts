@@ -32,7 +32,11 @@ async function main(): Promise<void> {
   const members = new Set(readEnsemble().members.map((m) => m.model));
   // A 160×160 picture with the face frame covering it all: every model resamples it.
   const size = 160;
-  const image: RgbImage = { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 37) % 251) };
+  const image: RgbImage = {
+    width: size,
+    height: size,
+    data: Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 37) % 251),
+  };
   const frame = { center: { x: size / 2, y: size / 2 }, side: size, angle: 0 };
   const total = { session: 0, withCrop: 0 };
   for (const entry of manifest.models.filter((m) => m.task === 'expression')) {
@@ -40,8 +44,22 @@ async function main(): Promise<void> {
     const session = await loadSession(entry, { intraOpNumThreads: 1 });
     const pre = entry.preprocessing;
     const channels = pre.color === 'gray' ? 1 : 3;
-    const feeds = { [entry.input.name]: new ort.Tensor('float32', new Float32Array(channels * pre.width * pre.height), [1, channels, pre.height, pre.width]) };
-    const pair = { [entry.input.name]: new ort.Tensor('float32', new Float32Array(2 * channels * pre.width * pre.height), [2, channels, pre.height, pre.width]) };
+    const feeds = {
+      [entry.input.name]: new ort.Tensor('float32', new Float32Array(channels * pre.width * pre.height), [
+        1,
+        channels,
+        pre.height,
+        pre.width,
+      ]),
+    };
+    const pair = {
+      [entry.input.name]: new ort.Tensor('float32', new Float32Array(2 * channels * pre.width * pre.height), [
+        2,
+        channels,
+        pre.height,
+        pre.width,
+      ]),
+    };
     const bare = await timed(runs, () => session.run(feeds));
     const bare2 = await timed(runs, () => session.run(pair));
     const withFlip = await timed(runs, () => model.predictWithFlip([{ image, frame }]));
@@ -50,11 +68,15 @@ async function main(): Promise<void> {
       total.session += flip ? bare2 : bare;
       total.withCrop += withFlip;
     }
-    console.log(`${entry.id.padEnd(20)} ${`${pre.width}×${pre.height} ${pre.color}`.padEnd(12)} session run: 1 input ${bare.toFixed(3)} ms, ` +
-      `2 inputs (face + mirror) ${bare2.toFixed(3)} ms; crop + preprocessing + both runs ${withFlip.toFixed(3)} ms`);
+    console.log(
+      `${entry.id.padEnd(20)} ${`${pre.width}×${pre.height} ${pre.color}`.padEnd(12)} session run: 1 input ${bare.toFixed(3)} ms, ` +
+        `2 inputs (face + mirror) ${bare2.toFixed(3)} ms; crop + preprocessing + both runs ${withFlip.toFixed(3)} ms`,
+    );
   }
-  console.log(`ensemble (${[...members].join(', ')}) per face: session runs ${total.session.toFixed(3)} ms (mirror where the ensemble uses it), ` +
-    `with crops ${total.withCrop.toFixed(3)} ms`);
+  console.log(
+    `ensemble (${[...members].join(', ')}) per face: session runs ${total.session.toFixed(3)} ms (mirror where the ensemble uses it), ` +
+      `with crops ${total.withCrop.toFixed(3)} ms`,
+  );
 }
 
 main().catch((err) => {

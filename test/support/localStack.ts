@@ -27,21 +27,31 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'functions', 'local', 'main.js'
 export function emulatorAvailable(suite: string): boolean {
   if (findPubSubEmulator()) return true;
   const message = `\n*** ${suite}: SKIPPED — the Cloud SDK Pub/Sub emulator is not installed (see README, "Local stack") ***\n`;
-  if (process.env.MEMEGEN_REQUIRE_EMULATOR === '1') throw new Error(message + 'MEMEGEN_REQUIRE_EMULATOR=1 makes this a failure.');
+  if (process.env.MEMEGEN_REQUIRE_EMULATOR === '1')
+    throw new Error(message + 'MEMEGEN_REQUIRE_EMULATOR=1 makes this a failure.');
   console.warn(message);
   return false;
 }
 
-export async function startStack(options: { pubsub?: 'emulator' | 'in-process'; env?: Record<string, string> } = {}): Promise<RunningStack> {
+export async function startStack(
+  options: { pubsub?: 'emulator' | 'in-process'; env?: Record<string, string> } = {},
+): Promise<RunningStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'memegen-stack-'));
-  const child: ChildProcess = spawn(process.execPath, [MAIN, '--port', '0', '--ready-json', '--data', dataDir, '--pubsub', options.pubsub ?? 'emulator'], {
-    env: { ...process.env, METADATA_SERVER_DETECTION: 'none', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [MAIN, '--port', '0', '--ready-json', '--data', dataDir, '--pubsub', options.pubsub ?? 'emulator'],
+    {
+      env: { ...process.env, METADATA_SERVER_DETECTION: 'none', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`)),
+      90_000,
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       clearTimeout(timer);

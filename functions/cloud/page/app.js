@@ -213,7 +213,10 @@ function capitalize(text) {
 /** @returns {Promise<void>} */
 async function loadConfig() {
   try {
-    const response = await fetch('api/config', { cache: 'no-store', headers: { accept: 'application/json' } });
+    const response = await fetch('api/config', {
+      cache: 'no-store',
+      headers: { accept: 'application/json' },
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body = /** @type {Partial<PageConfig>} */ (await response.json());
     config = { ...FALLBACK_CONFIG, ...body };
@@ -224,9 +227,11 @@ async function loadConfig() {
 }
 
 function applyConfig() {
-  for (const element of document.querySelectorAll('[data-max-bytes]')) element.textContent = formatBytes(config.maxBytes);
+  for (const element of document.querySelectorAll('[data-max-bytes]'))
+    element.textContent = formatBytes(config.maxBytes);
   const hint = document.getElementById('drop-hint');
-  if (hint?.firstChild?.nodeType === Node.TEXT_NODE) hint.firstChild.textContent = `${typeList(config.acceptedTypes)}, up to `;
+  if (hint?.firstChild?.nodeType === Node.TEXT_NODE)
+    hint.firstChild.textContent = `${typeList(config.acceptedTypes)}, up to `;
   ui.fileInput.accept = config.acceptedTypes.join(',');
   for (const input of radios('style')) {
     const offered = config.styles.includes(input.value);
@@ -452,7 +457,10 @@ async function makeMeme() {
   } catch (error) {
     if (controller.signal.aborted) return;
     showView('form');
-    const message = error instanceof UserFacingError ? error.message : `Something went wrong: ${error instanceof Error ? error.message : String(error)}. Please try again.`;
+    const message =
+      error instanceof UserFacingError
+        ? error.message
+        : `Something went wrong: ${error instanceof Error ? error.message : String(error)}. Please try again.`;
     if (!(error instanceof UserFacingError)) console.error(error);
     showMessage(ui.formMessage, message);
     ui.uploadButton.focus();
@@ -498,16 +506,25 @@ async function requestUpload(file, signal) {
     answer = undefined;
   }
   if (!response.ok) {
-    const reason = answer && typeof answer === 'object' && 'error' in answer && typeof answer.error === 'string' ? answer.error : undefined;
+    const reason =
+      answer && typeof answer === 'object' && 'error' in answer && typeof answer.error === 'string'
+        ? answer.error
+        : undefined;
     const code = answer && typeof answer === 'object' && 'code' in answer ? answer.code : undefined;
-    if (reason && code === 'TOO_LARGE') throw new UserFacingError(`“${file.name}” is too large: ${sentence(reason)}`);
-    if (reason && code === 'UNSUPPORTED_TYPE') throw new UserFacingError(`“${file.name}” can't be used: ${sentence(reason)}`);
+    if (reason && code === 'TOO_LARGE')
+      throw new UserFacingError(`“${file.name}” is too large: ${sentence(reason)}`);
+    if (reason && code === 'UNSUPPORTED_TYPE')
+      throw new UserFacingError(`“${file.name}” can't be used: ${sentence(reason)}`);
     if (reason) throw new UserFacingError(capitalize(sentence(reason)));
-    throw new UserFacingError(`memegen could not start the upload (HTTP ${response.status}). Please try again.`);
+    throw new UserFacingError(
+      `memegen could not start the upload (HTTP ${response.status}). Please try again.`,
+    );
   }
   const ticket = /** @type {UploadTicket} */ (answer);
   if (!ticket || typeof ticket.uploadUrl !== 'string' || typeof ticket.statusUrl !== 'string') {
-    throw new UserFacingError('memegen answered the upload request with something unexpected. Please try again.');
+    throw new UserFacingError(
+      'memegen answered the upload request with something unexpected. Please try again.',
+    );
   }
   return ticket;
 }
@@ -533,10 +550,16 @@ function putFile(ticket, file, signal) {
         resolve();
         return;
       }
-      reject(new UserFacingError(`The photo was not accepted by storage (HTTP ${xhr.status}${storageReason(xhr.responseText)}). Please try again.`));
+      reject(
+        new UserFacingError(
+          `The photo was not accepted by storage (HTTP ${xhr.status}${storageReason(xhr.responseText)}). Please try again.`,
+        ),
+      );
     };
-    xhr.onerror = () => reject(new UserFacingError('The upload was interrupted. Check your connection and try again.'));
-    xhr.ontimeout = () => reject(new UserFacingError('The upload took too long. Check your connection and try again.'));
+    xhr.onerror = () =>
+      reject(new UserFacingError('The upload was interrupted. Check your connection and try again.'));
+    xhr.ontimeout = () =>
+      reject(new UserFacingError('The upload took too long. Check your connection and try again.'));
     xhr.onabort = () => reject(signal.reason ?? new Cancelled('cancelled'));
     signal.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(file);
@@ -551,7 +574,8 @@ function storageReason(text) {
   if (!text) return '';
   try {
     const xml = new DOMParser().parseFromString(text, 'application/xml');
-    const message = xml.querySelector('Message')?.textContent?.trim() || xml.querySelector('Code')?.textContent?.trim();
+    const message =
+      xml.querySelector('Message')?.textContent?.trim() || xml.querySelector('Code')?.textContent?.trim();
     if (message) return `: ${message}`;
   } catch {
     // not XML
@@ -574,23 +598,34 @@ async function pollUntilFinished(ticket, signal) {
     let status;
     try {
       const url = new URL(ticket.statusUrl, location.href);
-      const response = await fetch(url, { cache: 'no-store', signal, headers: { accept: 'application/json' } });
+      const response = await fetch(url, {
+        cache: 'no-store',
+        signal,
+        headers: { accept: 'application/json' },
+      });
       if (response.ok) status = /** @type {StatusDocument} */ (await response.json());
       else if (response.status !== 404) throw new Error(`HTTP ${response.status}`);
       errors = 0;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (++errors >= POLL_MAX_ERRORS) throw new UserFacingError(`memegen's progress could not be read (${error instanceof Error ? error.message : String(error)}). Your meme may still appear at ${ticket.resultUrl}.`);
+      if (++errors >= POLL_MAX_ERRORS)
+        throw new UserFacingError(
+          `memegen's progress could not be read (${error instanceof Error ? error.message : String(error)}). Your meme may still appear at ${ticket.resultUrl}.`,
+        );
     }
     if (status) {
       showStatus(status);
       if (status.state === 'done') return status;
       if (status.state === 'failed') {
-        throw new UserFacingError(`memegen couldn't make a meme of this photo: ${sentence(status.error ?? 'it failed without saying why')}`);
+        throw new UserFacingError(
+          `memegen couldn't make a meme of this photo: ${sentence(status.error ?? 'it failed without saying why')}`,
+        );
       }
     }
     if (Date.now() - started > POLL_GIVE_UP_MS) {
-      throw new UserFacingError(`This is taking much longer than usual, so the page stopped waiting. Your meme may still appear at ${ticket.resultUrl}.`);
+      throw new UserFacingError(
+        `This is taking much longer than usual, so the page stopped waiting. Your meme may still appear at ${ticket.resultUrl}.`,
+      );
     }
     await sleep(POLL_INTERVAL_MS, signal);
   }
@@ -604,7 +639,14 @@ async function pollUntilFinished(ticket, signal) {
 function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -636,7 +678,8 @@ function setStage(stage, state, note) {
   item.dataset.state = state;
   if (state === 'active') item.setAttribute('aria-current', 'step');
   else item.removeAttribute('aria-current');
-  const noteElement = stage === 'upload' ? ui.uploadNote : stage === 'analyze' ? ui.analyzeNote : ui.renderNote;
+  const noteElement =
+    stage === 'upload' ? ui.uploadNote : stage === 'analyze' ? ui.analyzeNote : ui.renderNote;
   noteElement.textContent = note;
 }
 
@@ -705,8 +748,10 @@ async function showResult(ticket, status, file, signal) {
   const details = [];
   if (status.faces) details.push(capitalize(facesSummary(status)));
   if (status.caption?.source === 'library') details.push('caption picked by memegen');
-  if (status.meme) details.push(`${status.meme.width}×${status.meme.height}, ${formatBytes(status.meme.bytes)}`);
-  if (status.timings?.totalMs !== undefined) details.push(`made in ${(status.timings.totalMs / 1000).toFixed(1)} s`);
+  if (status.meme)
+    details.push(`${status.meme.width}×${status.meme.height}, ${formatBytes(status.meme.bytes)}`);
+  if (status.timings?.totalMs !== undefined)
+    details.push(`made in ${(status.timings.totalMs / 1000).toFixed(1)} s`);
   ui.resultCaption.textContent = details.join(' · ');
   ui.downloadLink.href = resultUrl;
   ui.downloadLink.download = downloadName(file.name, resultUrl);
@@ -731,7 +776,8 @@ async function loadImage(image, url, signal) {
       image.src = src;
     });
     if (loaded) return;
-    if (attempt >= 4) throw new UserFacingError(`Your meme was made, but it could not be shown. It is at ${url}.`);
+    if (attempt >= 4)
+      throw new UserFacingError(`Your meme was made, but it could not be shown. It is at ${url}.`);
     await sleep(800, signal);
   }
 }
@@ -743,7 +789,11 @@ async function loadImage(image, url, signal) {
  */
 function downloadName(original, resultUrl) {
   const extension = /\.([a-z0-9]+)(?:$|\?)/i.exec(new URL(resultUrl, location.href).pathname)?.[1] ?? 'jpg';
-  const base = original.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-').replace(/^-+|-+$/g, '') || 'memegen';
+  const base =
+    original
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^\p{L}\p{N}_-]+/gu, '-')
+      .replace(/^-+|-+$/g, '') || 'memegen';
   return `${base}-meme.${extension}`;
 }
 

@@ -40,13 +40,25 @@ export function chooseCaption(faces: readonly FaceReading[], lang: Language, see
   const contrast = others.find((face) => face.dominant !== main.dominant);
   if (contrast) {
     const template = pick(library.group.templates, 'group', main.dominant);
-    return { kind: 'group', emotion: main.dominant, ...fill(template, { a: adjectives[main.dominant], b: adjectives[contrast.dominant] }) };
+    return {
+      kind: 'group',
+      emotion: main.dominant,
+      ...fill(template, { a: adjectives[main.dominant], b: adjectives[contrast.dominant] }),
+    };
   }
   if (others.length > 0) {
     const template = pick(library.crowd, 'crowd', main.dominant);
-    return { kind: 'crowd', emotion: main.dominant, ...fill(template, { a: adjectives[main.dominant], n: String(faces.length) }) };
+    return {
+      kind: 'crowd',
+      emotion: main.dominant,
+      ...fill(template, { a: adjectives[main.dominant], n: String(faces.length) }),
+    };
   }
-  return { kind: 'expression', emotion: main.dominant, ...pick(library.expressions[main.dominant], 'expression', main.dominant) };
+  return {
+    kind: 'expression',
+    emotion: main.dominant,
+    ...pick(library.expressions[main.dominant], 'expression', main.dominant),
+  };
 }
 
 /** Uniform index in [0, count) from a string, stable across processes and platforms. */
@@ -57,7 +69,8 @@ export function seededIndex(seed: string, count: number): number {
 
 /** Substitutes `{name}` placeholders in a template's top and bottom text. */
 export function fill(template: CaptionPair, values: Record<string, string>): CaptionPair {
-  const apply = (text: string): string => text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+  const apply = (text: string): string =>
+    text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
   return {
     ...(template.top !== undefined && { top: apply(template.top) }),
     ...(template.bottom !== undefined && { bottom: apply(template.bottom) }),

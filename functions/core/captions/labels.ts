@@ -3,8 +3,24 @@ import { Emotion } from '../emotions';
 import { Language } from './library';
 
 const NAMES: Record<Language, Record<Emotion, string>> = {
-  en: { angry: 'angry', disgust: 'disgusted', fear: 'scared', happy: 'happy', sad: 'sad', surprise: 'surprised', neutral: 'neutral' },
-  zh: { angry: '生气', disgust: '嫌弃', fear: '害怕', happy: '开心', sad: '难过', surprise: '惊讶', neutral: '平静' },
+  en: {
+    angry: 'angry',
+    disgust: 'disgusted',
+    fear: 'scared',
+    happy: 'happy',
+    sad: 'sad',
+    surprise: 'surprised',
+    neutral: 'neutral',
+  },
+  zh: {
+    angry: '生气',
+    disgust: '嫌弃',
+    fear: '害怕',
+    happy: '开心',
+    sad: '难过',
+    surprise: '惊讶',
+    neutral: '平静',
+  },
 };
 
 const EMOJI: Record<Emotion, string> = {

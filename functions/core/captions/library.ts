@@ -55,16 +55,23 @@ function checkLibrary(data: unknown, lang: Language): CaptionLibrary {
     throw new Error(`caption library "${lang}": ${what}`);
   };
   const record = (value: unknown, where: string): Record<string, unknown> =>
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : fail(`${where} is not an object`);
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : fail(`${where} is not an object`);
   const pairs = (value: unknown, where: string): CaptionPair[] => {
     if (!Array.isArray(value) || value.length === 0) return fail(`${where} is not a non-empty list`);
     return value.map((item, i) => {
       const pair = record(item, `${where}[${i}]`);
       const top = pair.top;
       const bottom = pair.bottom;
-      const valid = (text: unknown): boolean => text === undefined || (typeof text === 'string' && text.trim() !== '');
-      if (!valid(top) || !valid(bottom) || (top === undefined && bottom === undefined)) fail(`${where}[${i}] needs a non-empty top or bottom`);
-      return { ...(top !== undefined && { top: top as string }), ...(bottom !== undefined && { bottom: bottom as string }) };
+      const valid = (text: unknown): boolean =>
+        text === undefined || (typeof text === 'string' && text.trim() !== '');
+      if (!valid(top) || !valid(bottom) || (top === undefined && bottom === undefined))
+        fail(`${where}[${i}] needs a non-empty top or bottom`);
+      return {
+        ...(top !== undefined && { top: top as string }),
+        ...(bottom !== undefined && { bottom: bottom as string }),
+      };
     });
   };
   const root = record(data, 'library');
@@ -74,7 +81,9 @@ function checkLibrary(data: unknown, lang: Language): CaptionLibrary {
   const adjectives = record(group.adjectives, 'group.adjectives');
   return {
     lang,
-    expressions: Object.fromEntries(EMOTIONS.map((emotion) => [emotion, pairs(expressions[emotion], `expressions.${emotion}`)])) as Record<Emotion, CaptionPair[]>,
+    expressions: Object.fromEntries(
+      EMOTIONS.map((emotion) => [emotion, pairs(expressions[emotion], `expressions.${emotion}`)]),
+    ) as Record<Emotion, CaptionPair[]>,
     unsure: pairs(root.unsure, 'unsure'),
     noFace: pairs(root.noFace, 'noFace'),
     crowd: pairs(root.crowd, 'crowd'),
@@ -82,7 +91,12 @@ function checkLibrary(data: unknown, lang: Language): CaptionLibrary {
       adjectives: Object.fromEntries(
         EMOTIONS.map((emotion) => {
           const adjective = adjectives[emotion];
-          return [emotion, typeof adjective === 'string' && adjective !== '' ? adjective : fail(`group.adjectives.${emotion} missing`)];
+          return [
+            emotion,
+            typeof adjective === 'string' && adjective !== ''
+              ? adjective
+              : fail(`group.adjectives.${emotion} missing`),
+          ];
         }),
       ) as Record<Emotion, string>,
       templates: pairs(group.templates, 'group.templates'),

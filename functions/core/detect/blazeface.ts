@@ -59,13 +59,21 @@ export class BlazeFace {
       const cells = Math.ceil(this.size / stride) ** 2;
       const perCell = anchors / cells;
       if (!Number.isInteger(perCell) || perCell < 1) {
-        throw new Error(`${entry.id}: ${anchors} anchors do not fill the ${cells}-cell grid of stride ${stride}`);
+        throw new Error(
+          `${entry.id}: ${anchors} anchors do not fill the ${cells}-cell grid of stride ${stride}`,
+        );
       }
       const boxes = entry.outputs.find((o) => o.name === `boxes_stride${stride}`);
       if (!boxes || Number(boxes.shape[1]) !== anchors || Number(boxes.shape[2]) !== VALUES_PER_ANCHOR) {
-        throw new Error(`${entry.id}: boxes_stride${stride} must be [batch, ${anchors}, ${VALUES_PER_ANCHOR}]`);
+        throw new Error(
+          `${entry.id}: boxes_stride${stride} must be [batch, ${anchors}, ${VALUES_PER_ANCHOR}]`,
+        );
       }
-      return { scores: `scores_stride${stride}`, boxes: boxes.name, anchors: anchorsFor(this.size, stride, perCell) };
+      return {
+        scores: `scores_stride${stride}`,
+        boxes: boxes.name,
+        anchors: anchorsFor(this.size, stride, perCell),
+      };
     });
   }
 
@@ -94,7 +102,10 @@ export class BlazeFace {
         const h = boxes[r + 3];
         const keypoints: Point[] = [];
         for (let k = 0; k < KEYPOINTS; k++) {
-          keypoints.push({ x: toPictureX(ax + boxes[r + 4 + k * 2]), y: toPictureY(ay + boxes[r + 5 + k * 2]) });
+          keypoints.push({
+            x: toPictureX(ax + boxes[r + 4 + k * 2]),
+            y: toPictureY(ay + boxes[r + 5 + k * 2]),
+          });
         }
         const x1 = toPictureX(cx - w / 2);
         const y1 = toPictureY(cy - h / 2);

@@ -54,8 +54,13 @@ export interface DetectorOptions {
 export function readDetectorOptions(dir = modelsDir()): DetectorOptions {
   const config = JSON.parse(readFileSync(join(dir, 'detector.json'), 'utf8')) as { options: DetectorOptions };
   const o = config.options;
-  if (typeof o?.model !== 'string' || ![o.minScore, o.iouThreshold, o.tileAbove, o.tileGrid, o.minFaceSize].every(Number.isFinite)) {
-    throw new Error(`${join(dir, 'detector.json')}: options need model, minScore, iouThreshold, tileAbove, tileGrid and minFaceSize`);
+  if (
+    typeof o?.model !== 'string' ||
+    ![o.minScore, o.iouThreshold, o.tileAbove, o.tileGrid, o.minFaceSize].every(Number.isFinite)
+  ) {
+    throw new Error(
+      `${join(dir, 'detector.json')}: options need model, minScore, iouThreshold, tileAbove, tileGrid and minFaceSize`,
+    );
   }
   return o;
 }
@@ -99,9 +104,11 @@ interface FaceModel {
 }
 
 function loadFaceModel(entry: ModelEntry, session?: SessionOptions): Promise<FaceModel> {
-  if (entry.task !== 'face-detection') throw new Error(`${entry.id} is not a face detector (task ${entry.task})`);
+  if (entry.task !== 'face-detection')
+    throw new Error(`${entry.id} is not a face detector (task ${entry.task})`);
   // The full-range detector has BlazeFace's output layout, with one stride-4 head.
-  if (entry.id.startsWith('blazeface') || entry.id === 'mediapipe-full-range') return BlazeFace.load(entry, session);
+  if (entry.id.startsWith('blazeface') || entry.id === 'mediapipe-full-range')
+    return BlazeFace.load(entry, session);
   if (entry.id === 'ssd-mobilenetv1') return SsdMobilenet.load(entry, session);
   throw new Error(`no decoder for face detector ${entry.id}`);
 }
@@ -123,7 +130,10 @@ const TYPICAL_KEYPOINTS: Record<keyof Keypoints, [number, number]> = {
 function keypointsOf(d: RawDetection): Keypoints {
   if (d.keypoints.length === 0) {
     // From the unclipped box: clipping a face cut by the picture edge would squash the points.
-    const at = ([fx, fy]: [number, number]): Point => ({ x: d.box.x + fx * d.box.width, y: d.box.y + fy * d.box.height });
+    const at = ([fx, fy]: [number, number]): Point => ({
+      x: d.box.x + fx * d.box.width,
+      y: d.box.y + fy * d.box.height,
+    });
     const t = TYPICAL_KEYPOINTS;
     return {
       rightEye: at(t.rightEye),
@@ -148,7 +158,11 @@ export class FaceDetector {
     readonly options: DetectorOptions,
   ) {}
 
-  static async load(manifest: Manifest, options: Partial<DetectorOptions> = {}, session?: SessionOptions): Promise<FaceDetector> {
+  static async load(
+    manifest: Manifest,
+    options: Partial<DetectorOptions> = {},
+    session?: SessionOptions,
+  ): Promise<FaceDetector> {
     const opts = { ...readDetectorOptions(), ...options };
     return new FaceDetector(await loadFaceModel(modelEntry(manifest, opts.model), session), opts);
   }
@@ -158,7 +172,9 @@ export class FaceDetector {
     const tiled = tileAbove > 0 && Math.max(img.width, img.height) > tileAbove;
     const views = [
       await letterbox(img, this.model.size),
-      ...(tiled ? await tileLetterboxes(img, this.model.size, tileRegions(img.width, img.height, tileGrid)) : []),
+      ...(tiled
+        ? await tileLetterboxes(img, this.model.size, tileRegions(img.width, img.height, tileGrid))
+        : []),
     ];
     const raw: RawDetection[] = [];
     for (const [i, view] of views.entries()) {

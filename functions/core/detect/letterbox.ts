@@ -27,7 +27,11 @@ export interface Region {
   height: number;
 }
 
-export async function letterbox(img: RgbImage, size: number, region?: Region): Promise<Letterbox & { region: Region }> {
+export async function letterbox(
+  img: RgbImage,
+  size: number,
+  region?: Region,
+): Promise<Letterbox & { region: Region }> {
   const r = region ?? { left: 0, top: 0, width: img.width, height: img.height };
   const scale = size / Math.max(r.width, r.height);
   const w = Math.max(1, Math.round(r.width * scale));
@@ -38,7 +42,13 @@ export async function letterbox(img: RgbImage, size: number, region?: Region): P
   if (region) pipeline = pipeline.extract(r);
   const pixels = await pipeline
     .resize(w, h, { fit: 'fill' })
-    .extend({ left: padX, top: padY, right: size - w - padX, bottom: size - h - padY, background: { r: 0, g: 0, b: 0 } })
+    .extend({
+      left: padX,
+      top: padY,
+      right: size - w - padX,
+      bottom: size - h - padY,
+      background: { r: 0, g: 0, b: 0 },
+    })
     .raw()
     .toBuffer();
   // Scale in each axis is what the rounding to whole pixels actually produced.
@@ -50,7 +60,11 @@ export async function letterbox(img: RgbImage, size: number, region?: Region): P
  * one resize for all tiles instead of one per tile (each resize of a 12 MP
  * picture costs milliseconds; copying a 256-px tile out of the copy costs microseconds).
  */
-export async function tileLetterboxes(img: RgbImage, size: number, regions: Region[]): Promise<(Letterbox & { region: Region })[]> {
+export async function tileLetterboxes(
+  img: RgbImage,
+  size: number,
+  regions: Region[],
+): Promise<(Letterbox & { region: Region })[]> {
   if (regions.length === 0) return [];
   const side = Math.max(regions[0].width, regions[0].height);
   const width = Math.max(1, Math.round(img.width * (size / side)));
@@ -74,12 +88,23 @@ export async function tileLetterboxes(img: RgbImage, size: number, regions: Regi
       pixels.set(raster.subarray(from, from + w * 3), ((padY + y) * size + padX) * 3);
     }
     // The tile's own origin and scale, as rounding to raster pixels made them.
-    return { pixels, size, scale: w / region.width, padX, padY, region: { ...region, left: left / sx, top: top / sy } };
+    return {
+      pixels,
+      size,
+      scale: w / region.width,
+      padX,
+      padY,
+      region: { ...region, left: left / sx, top: top / sy },
+    };
   });
 }
 
 /** Runs a detector session on one letterboxed view, normalised per the model's manifest entry. */
-export function runOnView(session: ort.InferenceSession, entry: ModelEntry, view: Letterbox): Promise<ort.InferenceSession.OnnxValueMapType> {
+export function runOnView(
+  session: ort.InferenceSession,
+  entry: ModelEntry,
+  view: Letterbox,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
   const input = new Float32Array(3 * view.size * view.size);
   writeInput(view.pixels, entry.preprocessing, input);
   return session.run({ [entry.input.name]: new ort.Tensor('float32', input, [1, 3, view.size, view.size]) });

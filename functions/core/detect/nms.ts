@@ -25,8 +25,16 @@ export function weightedNms(detections: RawDetection[], iouThreshold: number): R
     const mean = (f: (d: RawDetection) => number) => cluster.reduce((s, d) => s + f(d) * d.score, 0) / total;
     kept.push({
       score: best.score,
-      box: { x: mean((d) => d.box.x), y: mean((d) => d.box.y), width: mean((d) => d.box.width), height: mean((d) => d.box.height) },
-      keypoints: best.keypoints.map((_, k) => ({ x: mean((d) => d.keypoints[k].x), y: mean((d) => d.keypoints[k].y) })),
+      box: {
+        x: mean((d) => d.box.x),
+        y: mean((d) => d.box.y),
+        width: mean((d) => d.box.width),
+        height: mean((d) => d.box.height),
+      },
+      keypoints: best.keypoints.map((_, k) => ({
+        x: mean((d) => d.keypoints[k].x),
+        y: mean((d) => d.keypoints[k].y),
+      })),
     });
   }
   return kept;

@@ -22,7 +22,9 @@ export class SsdMobilenet {
     this.size = entry.preprocessing.width;
     const names = entry.outputs.map((o) => o.name);
     if (!names.includes('boxes') || !names.includes('scores')) {
-      throw new Error(`${entry.id}: expected decoded 'boxes' and 'scores' outputs, manifest lists ${names.join(', ')}`);
+      throw new Error(
+        `${entry.id}: expected decoded 'boxes' and 'scores' outputs, manifest lists ${names.join(', ')}`,
+      );
     }
   }
 

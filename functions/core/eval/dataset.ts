@@ -32,7 +32,12 @@ export function listLabelledImages(dir: string): LabelledImage[] {
     }
     for (const file of readdirSync(join(dir, folder)).sort()) {
       if (!PICTURE_FILE.test(file)) continue;
-      items.push({ path: join(dir, folder, file), name: `${folder}/${file}`, label, labelIndex: EMOTIONS.indexOf(label) });
+      items.push({
+        path: join(dir, folder, file),
+        name: `${folder}/${file}`,
+        label,
+        labelIndex: EMOTIONS.indexOf(label),
+      });
     }
   }
   if (items.length === 0) throw new Error(`no labelled images under ${dir}`);
@@ -52,7 +57,11 @@ export function datasetSha256(items: LabelledImage[]): string {
 
 /** Digest of an image's decoded pixels: equal for byte-different files showing the same picture. */
 export async function pixelDigest(path: string): Promise<string> {
-  const { data, info } = await sharp(readFileSync(path)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(readFileSync(path))
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return createHash('sha256').update(`${info.width}x${info.height}:`).update(data).digest('hex');
 }
 
@@ -68,7 +77,10 @@ function imageFilesUnder(dir: string): string[] {
  * Splits `items` into those whose pixels appear nowhere under `referenceDir` and
  * those that do (e.g. validation crops that are also in a model's training data).
  */
-export async function withoutDuplicatesOf(items: LabelledImage[], referenceDir: string): Promise<{ kept: LabelledImage[]; duplicates: LabelledImage[] }> {
+export async function withoutDuplicatesOf(
+  items: LabelledImage[],
+  referenceDir: string,
+): Promise<{ kept: LabelledImage[]; duplicates: LabelledImage[] }> {
   if (!existsSync(referenceDir)) throw new Error(`folder to de-duplicate against not found: ${referenceDir}`);
   const reference = new Set<string>();
   for (const file of imageFilesUnder(referenceDir)) reference.add(await pixelDigest(file));

@@ -87,7 +87,15 @@ interface RawAnnotation {
   file: string;
   width?: number;
   height?: number;
-  faces: { x: number; y: number; w?: number; h?: number; width?: number; height?: number; invalid?: number }[];
+  faces: {
+    x: number;
+    y: number;
+    w?: number;
+    h?: number;
+    width?: number;
+    height?: number;
+    invalid?: number;
+  }[];
 }
 
 /** Reads annotations as `[{file, faces:[{x, y, w, h, invalid?}]}]` (WIDER style) or with width/height. */

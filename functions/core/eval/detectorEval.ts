@@ -30,7 +30,12 @@ export async function runDetector(
     const start = performance.now();
     const faces = await detector.detect(image);
     times.push(performance.now() - start);
-    images.push({ truth: a.faces, detections: faces.map((f) => ({ ...f.box, score: f.score })), width: image.width, height: image.height });
+    images.push({
+      truth: a.faces,
+      detections: faces.map((f) => ({ ...f.box, score: f.score })),
+      width: image.width,
+      height: image.height,
+    });
   }
   return { options: detector.options, images, times };
 }
@@ -55,12 +60,18 @@ export interface OperatingPoint {
  * weighted NMS averages, which shifts a few boxes (a few tenths of a recall point
  * on WIDER), so a chosen setting is confirmed by running it.
  */
-export function operatingPoint(run: DetectorRun, minScore: number, minFaceSize = run.options.minFaceSize): OperatingPoint {
+export function operatingPoint(
+  run: DetectorRun,
+  minScore: number,
+  minFaceSize = run.options.minFaceSize,
+): OperatingPoint {
   const at = (minHeight: number) =>
     run.images.map((img) => ({
       truth: img.truth,
       detections: img.detections.filter(
-        (d) => d.score >= minScore && d.height >= Math.max(minHeight, minFaceSize * Math.max(img.width, img.height)),
+        (d) =>
+          d.score >= minScore &&
+          d.height >= Math.max(minHeight, minFaceSize * Math.max(img.width, img.height)),
       ),
     }));
   return {

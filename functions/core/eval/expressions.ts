@@ -26,7 +26,9 @@ export async function predictDataset(model: ExpressionModel, images: RgbImage[])
   const plain: Float32Array[] = [];
   const flipped: Float32Array[] = [];
   for (let start = 0; start < images.length; start += BATCH) {
-    const inputs = images.slice(start, start + BATCH).map((image) => ({ image, frame: wholeImageFrame(image) }));
+    const inputs = images
+      .slice(start, start + BATCH)
+      .map((image) => ({ image, frame: wholeImageFrame(image) }));
     plain.push(...(await model.predict(inputs)));
     flipped.push(...(await model.predict(inputs, true)));
   }

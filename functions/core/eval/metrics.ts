@@ -28,7 +28,9 @@ export function classificationMetrics(predicted: number[], labels: number[]): Cl
   return {
     accuracy: labels.length ? correct / labels.length : 0,
     macroRecall: present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0,
-    perClass: Object.fromEntries(EMOTIONS.map((e, i) => [e, Number.isNaN(recalls[i]) ? 0 : recalls[i]])) as Record<Emotion, number>,
+    perClass: Object.fromEntries(
+      EMOTIONS.map((e, i) => [e, Number.isNaN(recalls[i]) ? 0 : recalls[i]]),
+    ) as Record<Emotion, number>,
     confusion,
   };
 }

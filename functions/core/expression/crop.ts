@@ -33,7 +33,10 @@ export function faceFrame(box: Box, keypoints: Keypoints, framing: Framing): Fac
   // "Up" for the face is the eye line's normal pointing away from the mouth.
   const shift = framing.shiftUp * side;
   return {
-    center: { x: box.x + box.width / 2 + Math.sin(angle) * shift, y: box.y + box.height / 2 - Math.cos(angle) * shift },
+    center: {
+      x: box.x + box.width / 2 + Math.sin(angle) * shift,
+      y: box.y + box.height / 2 - Math.cos(angle) * shift,
+    },
     side,
     angle,
   };

@@ -53,7 +53,8 @@ export function readEnsemble(dir = modelsDir()): EnsembleConfig {
     }
   }
   const rule = config.rule ?? 'weighted-sum';
-  if (rule !== 'weighted-sum' && rule !== 'log-linear') throw new Error(`ensemble.json: unknown rule "${String(rule)}"`);
+  if (rule !== 'weighted-sum' && rule !== 'log-linear')
+    throw new Error(`ensemble.json: unknown rule "${String(rule)}"`);
   if (rule === 'log-linear' && EMOTIONS.some((e) => typeof config.bias?.[e] !== 'number')) {
     throw new Error('ensemble.json: a log-linear ensemble needs a bias for every emotion');
   }
@@ -61,7 +62,10 @@ export function readEnsemble(dir = modelsDir()): EnsembleConfig {
 }
 
 /** Combines one image's member probabilities by {@link Combination}; the result sums to 1. */
-export function combine(memberProbabilities: Record<string, Float32Array | number[]>, combination: Combination): Float32Array {
+export function combine(
+  memberProbabilities: Record<string, Float32Array | number[]>,
+  combination: Combination,
+): Float32Array {
   const { weights } = combination;
   if (combination.rule === 'log-linear') {
     const bias = combination.bias;
@@ -85,10 +89,15 @@ export function combine(memberProbabilities: Record<string, Float32Array | numbe
 }
 
 /** {@link combine} for many images at once: perModel[model][i] are image i's probabilities. */
-export function combineAll(perModel: Record<string, (Float32Array | number[])[]>, combination: Combination): Float32Array[] {
+export function combineAll(
+  perModel: Record<string, (Float32Array | number[])[]>,
+  combination: Combination,
+): Float32Array[] {
   const models = Object.keys(perModel);
   const count = models.length ? perModel[models[0]].length : 0;
-  return Array.from({ length: count }, (_, i) => combine(Object.fromEntries(models.map((m) => [m, perModel[m][i]])), combination));
+  return Array.from({ length: count }, (_, i) =>
+    combine(Object.fromEntries(models.map((m) => [m, perModel[m][i]])), combination),
+  );
 }
 
 export function toEmotionScores(probabilities: Float32Array | number[]): EmotionScores {

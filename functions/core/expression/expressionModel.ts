@@ -24,7 +24,8 @@ export class ExpressionModel {
     private readonly session: ort.InferenceSession,
   ) {
     const classes = entry.classes;
-    if (!classes || classes.length !== EMOTIONS.length) throw new Error(`${entry.id}: manifest lacks its 7 classes`);
+    if (!classes || classes.length !== EMOTIONS.length)
+      throw new Error(`${entry.id}: manifest lacks its 7 classes`);
     this.outputIndex = EMOTIONS.map((e) => {
       const i = classes.indexOf(e);
       if (i < 0) throw new Error(`${entry.id}: no output for "${e}"`);
@@ -62,7 +63,12 @@ export class ExpressionModel {
     crops.forEach((crop, i) => writeInput(crop, pre, batch, i * per));
     const channels = pre.color === 'gray' ? 1 : 3;
     const feeds = {
-      [this.entry.input.name]: new ort.Tensor('float32', batch, [crops.length, channels, pre.height, pre.width]),
+      [this.entry.input.name]: new ort.Tensor('float32', batch, [
+        crops.length,
+        channels,
+        pre.height,
+        pre.width,
+      ]),
     };
     const output = (await this.session.run(feeds))[this.entry.outputs[0].name].data as Float32Array;
     const classes = this.outputIndex.length;

@@ -27,12 +27,18 @@ function drawBlock(ctx: SKRSContext2D, block: TextBlock): void {
       ctx.lineWidth = block.strokeWidth;
       ctx.strokeStyle = '#000000';
       ctx.fillStyle = '#ffffff';
-      block.lines.forEach((line, i) => ctx.strokeText(line, block.origins[i]!.x, block.origins[i]!.y + baseline));
-      block.lines.forEach((line, i) => ctx.fillText(line, block.origins[i]!.x, block.origins[i]!.y + baseline));
+      block.lines.forEach((line, i) =>
+        ctx.strokeText(line, block.origins[i]!.x, block.origins[i]!.y + baseline),
+      );
+      block.lines.forEach((line, i) =>
+        ctx.fillText(line, block.origins[i]!.x, block.origins[i]!.y + baseline),
+      );
       break;
     case 'plain':
       ctx.fillStyle = '#000000';
-      block.lines.forEach((line, i) => ctx.fillText(line, block.origins[i]!.x, block.origins[i]!.y + baseline));
+      block.lines.forEach((line, i) =>
+        ctx.fillText(line, block.origins[i]!.x, block.origins[i]!.y + baseline),
+      );
       break;
     case 'tag': {
       const { x, y, width, height } = block.box;

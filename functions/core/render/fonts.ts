@@ -31,7 +31,10 @@ const BUNDLED: readonly BundledFont[] = [
   { family: FAMILY.sans, packageFile: '@expo-google-fonts/inter/600SemiBold/Inter_600SemiBold.ttf' },
   { family: FAMILY.sansBold, packageFile: '@expo-google-fonts/inter/800ExtraBold/Inter_800ExtraBold.ttf' },
   { family: FAMILY.cjk, assetFile: 'NotoSansSC-Bold-GB2312.ttf' },
-  { family: FAMILY.arabic, packageFile: '@expo-google-fonts/noto-sans-arabic/700Bold/NotoSansArabic_700Bold.ttf' },
+  {
+    family: FAMILY.arabic,
+    packageFile: '@expo-google-fonts/noto-sans-arabic/700Bold/NotoSansArabic_700Bold.ttf',
+  },
   { family: FAMILY.emoji, packageFile: 'twemoji-colr-font/twemoji.woff2' },
 ];
 

@@ -90,7 +90,13 @@ export function layoutMeme(request: LayoutRequest): MemeLayout {
   const main = mainFaceRegion(request.faces, width, height);
   switch (request.style) {
     case 'classic':
-      return { width, height, photo: { x: 0, y: 0, width, height }, blocks: classicBlocks(request, main), mainFace: main };
+      return {
+        width,
+        height,
+        photo: { x: 0, y: 0, width, height },
+        blocks: classicBlocks(request, main),
+        mainFace: main,
+      };
     case 'label':
       return labelLayout(request, main);
     case 'faces': {
@@ -144,10 +150,16 @@ function classicBlocks(request: LayoutRequest, main: Box | undefined): TextBlock
 
   const gap = pad;
   const above: Interval = { y0: pad, y1: Math.min(main.y - gap, pad + maxBlock) };
-  const below: Interval = { y0: Math.max(main.y + main.height + gap, height - pad - maxBlock), y1: height - pad };
+  const below: Interval = {
+    y0: Math.max(main.y + main.height + gap, height - pad - maxBlock),
+    y1: height - pad,
+  };
   // Two blocks stacked in one band may use twice the height of one.
   const aboveForTwo: Interval = { y0: pad, y1: Math.min(main.y - gap, pad + 2 * maxBlock) };
-  const belowForTwo: Interval = { y0: Math.max(main.y + main.height + gap, height - pad - 2 * maxBlock), y1: height - pad };
+  const belowForTwo: Interval = {
+    y0: Math.max(main.y + main.height + gap, height - pad - 2 * maxBlock),
+    y1: height - pad,
+  };
   const usable = (band: Interval): boolean => band.y1 - band.y0 > 0;
   const plans: Interval[][] =
     roles.length === 2
@@ -233,7 +245,12 @@ function centredBlock(
     size: fitted.size,
     lines: fitted.lines,
     origins,
-    box: { x: (width - widest - stroke) / 2, y: top, width: widest + stroke, height: fitted.lines.length * advance + stroke + room },
+    box: {
+      x: (width - widest - stroke) / 2,
+      y: top,
+      width: widest + stroke,
+      height: fitted.lines.length * advance + stroke + room,
+    },
     lineHeight,
     look,
     strokeWidth: stroke,
@@ -260,9 +277,13 @@ function labelLayout(request: LayoutRequest, main: Box | undefined): MemeLayout 
     minSize: clamp(width * 0.035, 6, 28),
     lineHeight,
   };
-  const fitted: FittedText = text === '' ? { size: 0, lines: [], widths: [], truncated: false } : fitText(text, rules, (part, size) => measure(part, family, size));
+  const fitted: FittedText =
+    text === ''
+      ? { size: 0, lines: [], widths: [], truncated: false }
+      : fitText(text, rules, (part, size) => measure(part, family, size));
   const advance = fitted.size * lineHeight;
-  const bandHeight = fitted.lines.length === 0 ? 0 : Math.round(fitted.lines.length * advance + 2 * pad * 0.75);
+  const bandHeight =
+    fitted.lines.length === 0 ? 0 : Math.round(fitted.lines.length * advance + 2 * pad * 0.75);
   const origins = fitted.lines.map((_, i) => ({ x: pad, y: pad * 0.75 + (i + 0.5) * advance }));
   const widest = Math.max(0, ...fitted.widths);
   const blocks: TextBlock[] =
@@ -301,7 +322,9 @@ function tagBlocks(request: LayoutRequest, main: Box | undefined): TextBlock[] {
   const { width, height, measure } = request;
   const pad = padding(width, height);
   const family = FAMILY.sansBold;
-  const order = request.faces.map((_, i) => i).sort((a, b) => faceArea(request.faces[b]!) - faceArea(request.faces[a]!));
+  const order = request.faces
+    .map((_, i) => i)
+    .sort((a, b) => faceArea(request.faces[b]!) - faceArea(request.faces[a]!));
   const placed: TextBlock[] = [];
   for (const index of order) {
     const face = request.faces[index]!;
@@ -313,10 +336,30 @@ function tagBlocks(request: LayoutRequest, main: Box | undefined): TextBlock[] {
     const box = face.box;
     const gap = Math.max(2, size * 0.25);
     const candidates: Box[] = [
-      { x: box.x + box.width / 2 - tagWidth / 2, y: box.y - gap - tagHeight, width: tagWidth, height: tagHeight },
-      { x: box.x + box.width / 2 - tagWidth / 2, y: box.y + box.height + gap, width: tagWidth, height: tagHeight },
-      { x: box.x + box.width + gap, y: box.y + box.height / 2 - tagHeight / 2, width: tagWidth, height: tagHeight },
-      { x: box.x - gap - tagWidth, y: box.y + box.height / 2 - tagHeight / 2, width: tagWidth, height: tagHeight },
+      {
+        x: box.x + box.width / 2 - tagWidth / 2,
+        y: box.y - gap - tagHeight,
+        width: tagWidth,
+        height: tagHeight,
+      },
+      {
+        x: box.x + box.width / 2 - tagWidth / 2,
+        y: box.y + box.height + gap,
+        width: tagWidth,
+        height: tagHeight,
+      },
+      {
+        x: box.x + box.width + gap,
+        y: box.y + box.height / 2 - tagHeight / 2,
+        width: tagWidth,
+        height: tagHeight,
+      },
+      {
+        x: box.x - gap - tagWidth,
+        y: box.y + box.height / 2 - tagHeight / 2,
+        width: tagWidth,
+        height: tagHeight,
+      },
     ].map((candidate) => keepInside(candidate, width, height, pad));
     // A face's own tag may sit on its hair (part of the main region), never on its face.
     const ownsMain = placed.length === 0 && main !== undefined;
@@ -325,7 +368,10 @@ function tagBlocks(request: LayoutRequest, main: Box | undefined): TextBlock[] {
       10 * request.faces.reduce((sum, other) => sum + overlapArea(candidate, other.box), 0) +
       50 * placed.reduce((sum, tag) => sum + overlapArea(candidate, tag.box), 0);
     const best = candidates.reduce((a, b) => (cost(b) < cost(a) - 1e-6 ? b : a));
-    const shown = textWidth + 2 * inset > tagWidth ? withEllipsis(face.tag, tagWidth - 2 * inset, (part) => measure(part, family, size)) : face.tag;
+    const shown =
+      textWidth + 2 * inset > tagWidth
+        ? withEllipsis(face.tag, tagWidth - 2 * inset, (part) => measure(part, family, size))
+        : face.tag;
     placed.push({
       role: 'tag',
       family,

@@ -69,9 +69,17 @@ export class RenderOptionError extends Error {
   readonly code = 'BAD_OPTION';
 }
 
-const CONTENT_TYPES: Record<OutputFormat, string> = { jpeg: 'image/jpeg', webp: 'image/webp', png: 'image/png' };
+const CONTENT_TYPES: Record<OutputFormat, string> = {
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  png: 'image/png',
+};
 
-export async function renderMeme(imageBytes: Uint8Array, analysis: Analysis, options: RenderOptions = {}): Promise<RenderedMeme> {
+export async function renderMeme(
+  imageBytes: Uint8Array,
+  analysis: Analysis,
+  options: RenderOptions = {},
+): Promise<RenderedMeme> {
   const settings = checkOptions(options);
   registerBundledFonts();
   const full = await pictureSize(imageBytes, options);
@@ -79,12 +87,17 @@ export async function renderMeme(imageBytes: Uint8Array, analysis: Analysis, opt
   // The faces style speaks through its tags; a library caption would compete with them, so
   // only the user's caption, or the no-face caption when there are no tags, is written.
   const caption: RenderedCaption =
-    settings.style === 'faces' && chosen.source === 'library' && chosen.kind !== 'noFace' ? { source: 'library' } : chosen;
+    settings.style === 'faces' && chosen.source === 'library' && chosen.kind !== 'noFace'
+      ? { source: 'library' }
+      : chosen;
   const started = performance.now();
   const { layout, photo } = planLayout(full, analysis, caption, settings);
   const planned = performance.now();
   // Decoded once, straight to the size planned (JPEGs shrink while decoding).
-  const pixels = await decodeImageRgba(imageBytes, { size: photo, limitInputPixels: options.limitInputPixels });
+  const pixels = await decodeImageRgba(imageBytes, {
+    size: photo,
+    limitInputPixels: options.limitInputPixels,
+  });
   const decoded = performance.now();
   const canvas = createCanvas(layout.width, layout.height);
   const ctx = canvas.getContext('2d');
@@ -95,7 +108,12 @@ export async function renderMeme(imageBytes: Uint8Array, analysis: Analysis, opt
   const bytes = await encode(canvas, settings);
   const encoded = performance.now();
   return {
-    timings: { layoutMs: planned - started, decodeMs: decoded - planned, drawMs: drawn - decoded, encodeMs: encoded - drawn },
+    timings: {
+      layoutMs: planned - started,
+      decodeMs: decoded - planned,
+      drawMs: drawn - decoded,
+      encodeMs: encoded - drawn,
+    },
     bytes,
     contentType: CONTENT_TYPES[settings.format],
     width: layout.width,
@@ -114,9 +132,14 @@ export interface MakeMemeOptions extends RenderOptions {
 }
 
 /** analyzeImage + renderMeme; the analysis is returned too, for status documents and --json. */
-export async function makeMeme(imageBytes: Uint8Array, options: MakeMemeOptions = {}): Promise<RenderedMeme & { analysis: Analysis }> {
+export async function makeMeme(
+  imageBytes: Uint8Array,
+  options: MakeMemeOptions = {},
+): Promise<RenderedMeme & { analysis: Analysis }> {
   checkOptions(options); // fail on a bad option before spending time on the models
-  const analysis = options.analysis ?? (options.analyzer ? await options.analyzer.analyze(imageBytes) : await analyzeImage(imageBytes));
+  const analysis =
+    options.analysis ??
+    (options.analyzer ? await options.analyzer.analyze(imageBytes) : await analyzeImage(imageBytes));
   return { ...(await renderMeme(imageBytes, analysis, options)), analysis };
 }
 
@@ -136,13 +159,17 @@ function checkOptions(options: RenderOptions): Settings {
   const format = options.format ?? 'jpeg';
   const maxSide = options.maxSide ?? DEFAULT_MAX_SIDE;
   const quality = options.quality ?? DEFAULT_QUALITY;
-  if (!isMemeStyle(style)) throw new RenderOptionError(`unknown style "${String(style)}" (use ${MEME_STYLES.join(', ')})`);
-  if (!isLanguage(lang)) throw new RenderOptionError(`unknown language "${String(lang)}" (use ${LANGUAGES.join(', ')})`);
+  if (!isMemeStyle(style))
+    throw new RenderOptionError(`unknown style "${String(style)}" (use ${MEME_STYLES.join(', ')})`);
+  if (!isLanguage(lang))
+    throw new RenderOptionError(`unknown language "${String(lang)}" (use ${LANGUAGES.join(', ')})`);
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
     throw new RenderOptionError(`unknown format "${String(format)}" (use ${OUTPUT_FORMATS.join(', ')})`);
   }
-  if (!Number.isInteger(maxSide) || maxSide < 16 || maxSide > 8192) throw new RenderOptionError(`maxSide must be a whole number of pixels from 16 to 8192, got ${maxSide}`);
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new RenderOptionError(`quality must be a whole number from 1 to 100, got ${quality}`);
+  if (!Number.isInteger(maxSide) || maxSide < 16 || maxSide > 8192)
+    throw new RenderOptionError(`maxSide must be a whole number of pixels from 16 to 8192, got ${maxSide}`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new RenderOptionError(`quality must be a whole number from 1 to 100, got ${quality}`);
   return { style, lang, format, maxSide, quality, seed: options.seed, caption: options.caption };
 }
 
@@ -150,10 +177,16 @@ function checkOptions(options: RenderOptions): Settings {
 function captionFor(imageBytes: Uint8Array, analysis: Analysis, settings: Settings): RenderedCaption {
   const top = cleanCaption(settings.caption?.top ?? '');
   const bottom = cleanCaption(settings.caption?.bottom ?? '');
-  if (top !== '' || bottom !== '') return { source: 'user', ...(top !== '' && { top }), ...(bottom !== '' && { bottom }) };
+  if (top !== '' || bottom !== '')
+    return { source: 'user', ...(top !== '' && { top }), ...(bottom !== '' && { bottom }) };
   const seed = settings.seed ?? createHash('sha256').update(imageBytes).digest('hex');
   const { kind, top: libraryTop, bottom: libraryBottom } = chooseCaption(analysis.faces, settings.lang, seed);
-  return { source: 'library', kind, ...(libraryTop && { top: libraryTop }), ...(libraryBottom && { bottom: libraryBottom }) };
+  return {
+    source: 'library',
+    kind,
+    ...(libraryTop && { top: libraryTop }),
+    ...(libraryBottom && { bottom: libraryBottom }),
+  };
 }
 
 /**
@@ -169,10 +202,18 @@ function planLayout(
   const measure = sharedMeasurer();
   let scale = Math.min(1, settings.maxSide / Math.max(full.width, full.height));
   for (let attempt = 1; ; attempt++) {
-    const photo = { width: Math.max(1, Math.round(full.width * scale)), height: Math.max(1, Math.round(full.height * scale)) };
+    const photo = {
+      width: Math.max(1, Math.round(full.width * scale)),
+      height: Math.max(1, Math.round(full.height * scale)),
+    };
     const toPhoto = photo.width / analysis.width;
     const faces: LayoutFace[] = analysis.faces.map((face) => ({
-      box: { x: face.box.x * toPhoto, y: face.box.y * toPhoto, width: face.box.width * toPhoto, height: face.box.height * toPhoto },
+      box: {
+        x: face.box.x * toPhoto,
+        y: face.box.y * toPhoto,
+        width: face.box.width * toPhoto,
+        height: face.box.height * toPhoto,
+      },
       tag: expressionTag(face.dominant, face.emotions[face.dominant], settings.lang),
     }));
     const layout = layoutMeme({ style: settings.style, ...photo, faces, caption, measure });
@@ -196,4 +237,3 @@ async function encode(canvas: Canvas, settings: Settings): Promise<Buffer> {
     .png({ compressionLevel: 6 })
     .toBuffer();
 }
-

@@ -19,7 +19,9 @@ export function cleanCaption(text: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   const clusters = splitGraphemes(cleaned);
-  return clusters.length > MAX_CAPTION_GRAPHEMES ? clusters.slice(0, MAX_CAPTION_GRAPHEMES).join('').trim() : cleaned;
+  return clusters.length > MAX_CAPTION_GRAPHEMES
+    ? clusters.slice(0, MAX_CAPTION_GRAPHEMES).join('').trim()
+    : cleaned;
 }
 
 /** User-perceived characters, so cutting text never splits an emoji or a combining mark. */

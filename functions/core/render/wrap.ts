@@ -113,7 +113,9 @@ export function balancedLines(text: string, maxWidth: number, measure: (text: st
 export function fitText(text: string, rules: FitRules, measure: MeasureText): FittedText {
   const paragraphs = text.split('\n').filter((paragraph) => paragraph.trim() !== '');
   const layoutAt = (size: number): string[] =>
-    paragraphs.flatMap((paragraph) => balancedLines(paragraph, rules.maxWidth, (part) => measure(part, size)));
+    paragraphs.flatMap((paragraph) =>
+      balancedLines(paragraph, rules.maxWidth, (part) => measure(part, size)),
+    );
   // Balancing never adds a line, so the size search can use the cheaper greedy wrap.
   const greedyAt = (size: number): string[] =>
     paragraphs.flatMap((paragraph) => wrapLines(paragraph, rules.maxWidth, (part) => measure(part, size)));
@@ -123,7 +125,8 @@ export function fitText(text: string, rules: FitRules, measure: MeasureText): Fi
   // Words are split mid-word only when one is wider than the line even at the minimum size;
   // otherwise a size that would split a word does not count as fitting.
   const units = paragraphs.flatMap((paragraph) => breakUnits(paragraph).map((unit) => unit.trimEnd()));
-  const widestUnitFits = (size: number): boolean => units.every((unit) => measure(unit, size) <= rules.maxWidth);
+  const widestUnitFits = (size: number): boolean =>
+    units.every((unit) => measure(unit, size) <= rules.maxWidth);
   const mustSplitWords = !widestUnitFits(minSize);
   const fits = (size: number): boolean => {
     if (!mustSplitWords && !widestUnitFits(size)) return false;
@@ -146,12 +149,19 @@ export function fitText(text: string, rules: FitRules, measure: MeasureText): Fi
   // Even one line at the minimum size may be taller than a tiny picture's box: shrink further
   // rather than let text leave the picture.
   const size = Math.min(minSize, rules.maxHeight / rules.lineHeight);
-  const lines = truncateToFit(layoutAt(size), Math.max(1, linesThatFit(size)), rules.maxWidth, (part) => measure(part, size));
+  const lines = truncateToFit(layoutAt(size), Math.max(1, linesThatFit(size)), rules.maxWidth, (part) =>
+    measure(part, size),
+  );
   return { size, lines, widths: lines.map((line) => measure(line, size)), truncated: true };
 }
 
 /** Keeps the first lines and ends the last one with an ellipsis that fits the width. */
-function truncateToFit(lines: string[], maxLines: number, maxWidth: number, measure: (text: string) => number): string[] {
+function truncateToFit(
+  lines: string[],
+  maxLines: number,
+  maxWidth: number,
+  measure: (text: string) => number,
+): string[] {
   const kept = lines.slice(0, maxLines);
   kept[kept.length - 1] = withEllipsis(kept[kept.length - 1] ?? '', maxWidth, measure);
   return kept;

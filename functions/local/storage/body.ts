@@ -52,7 +52,8 @@ export async function receiveToFile(
 ): Promise<ContentDigest> {
   const limiter = new HashingLimiter(limit);
   const onAbort = (): void => {
-    if (!source.readableEnded) limiter.destroy(badRequest('The client closed the connection before the body was complete.'));
+    if (!source.readableEnded)
+      limiter.destroy(badRequest('The client closed the connection before the body was complete.'));
   };
   const onError = (error: Error): void => {
     limiter.destroy(error);

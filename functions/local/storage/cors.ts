@@ -3,7 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 // The upload page is served from another origin (the functions framework's port) and
 // talks to this server directly: signed PUTs and public GETs of status and meme objects.
 
-const EXPOSED = ['ETag', 'Content-Length', 'Content-Type', 'x-goog-generation', 'x-goog-metageneration', 'x-goog-hash'];
+const EXPOSED = [
+  'ETag',
+  'Content-Length',
+  'Content-Type',
+  'x-goog-generation',
+  'x-goog-metageneration',
+  'x-goog-hash',
+];
 
 /** Adds CORS headers to every response of a request that carries an Origin. */
 export function applyCors(req: IncomingMessage, res: ServerResponse): void {

@@ -32,5 +32,10 @@ export function createLocalCredentials(dir: string, projectId = 'memegen-local')
   mkdirSync(dir, { recursive: true });
   const keyFile = join(dir, 'local-service-account.json');
   writeFileSync(keyFile, JSON.stringify(key, null, 2), { mode: 0o600 });
-  return { keyFile, clientEmail, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), projectId };
+  return {
+    keyFile,
+    clientEmail,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    projectId,
+  };
 }

@@ -29,7 +29,12 @@ function parseRange(header: string | undefined, size: number): ByteRange | undef
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
   if (start >= size || start > end) {
-    throw new StorageError(416, 'requestedRangeNotSatisfiable', `Range ${header} is not satisfiable for ${size} bytes.`, 'InvalidRange');
+    throw new StorageError(
+      416,
+      'requestedRangeNotSatisfiable',
+      `Range ${header} is not satisfiable for ${size} bytes.`,
+      'InvalidRange',
+    );
   }
   return { start, end };
 }
@@ -68,7 +73,10 @@ export async function sendObject(
   try {
     const { req, res } = ctx;
     const range = parseRange(req.headers.range, record.size);
-    const headers: Record<string, string> = { ...objectHeaders(record, defaultCacheControl), 'Accept-Ranges': 'bytes' };
+    const headers: Record<string, string> = {
+      ...objectHeaders(record, defaultCacheControl),
+      'Accept-Ranges': 'bytes',
+    };
     if (range) {
       headers['Content-Range'] = `bytes ${range.start}-${range.end}/${record.size}`;
       headers['Content-Length'] = String(range.end - range.start + 1);
@@ -80,7 +88,11 @@ export async function sendObject(
       res.end();
       return;
     }
-    const stream = handle.createReadStream({ start: range?.start ?? 0, end: range?.end ?? record.size - 1, autoClose: false });
+    const stream = handle.createReadStream({
+      start: range?.start ?? 0,
+      end: range?.end ?? record.size - 1,
+      autoClose: false,
+    });
     await pipeline(stream, res);
   } finally {
     await handle.close();

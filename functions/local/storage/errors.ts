@@ -41,8 +41,7 @@ export function jsonErrorBody(error: StorageError): string {
   });
 }
 
-const escapeXml = (text: string): string =>
-  text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function xmlErrorBody(error: StorageError): string {
   return (

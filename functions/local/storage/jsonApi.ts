@@ -55,7 +55,12 @@ function decodeSegment(text: string): string {
 const queryPreconditions = (ctx: RequestContext): Preconditions =>
   readPreconditions((name) => ctx.query.get(name) ?? undefined);
 
-export async function handleJsonApi(ctx: RequestContext, kind: Kind, rest: string, deps: JsonApiDeps): Promise<void> {
+export async function handleJsonApi(
+  ctx: RequestContext,
+  kind: Kind,
+  rest: string,
+  deps: JsonApiDeps,
+): Promise<void> {
   const method = ctx.req.method ?? 'GET';
   // /b, /b/{bucket}, /b/{bucket}/o, /b/{bucket}/o/{object...}, /b/{bucket}/notificationConfigs[/{id}]
   const m = /^\/b(?:\/([^/]+)(?:\/(o|notificationConfigs)(?:\/(.+))?)?)?\/?$/.exec(rest);
@@ -65,14 +70,16 @@ export async function handleJsonApi(ctx: RequestContext, kind: Kind, rest: strin
   const item = m[3] === undefined ? undefined : decodeSegment(m[3]);
 
   if (kind === 'upload') {
-    if (!bucket || collection !== 'o' || item !== undefined) throw new StorageError(404, 'notFound', `Not found: ${rest}`);
+    if (!bucket || collection !== 'o' || item !== undefined)
+      throw new StorageError(404, 'notFound', `Not found: ${rest}`);
     return handleUpload(ctx, bucket, deps);
   }
   if (bucket === undefined) return handleBuckets(ctx, method, deps.store);
   if (collection === undefined) return handleBucket(ctx, method, bucket, deps.store);
   if (collection === 'notificationConfigs') return handleNotifications(ctx, method, bucket, item, deps.store);
   if (item === undefined) {
-    if (method !== 'GET') throw new StorageError(405, 'methodNotAllowed', `${method} not supported on objects collection.`);
+    if (method !== 'GET')
+      throw new StorageError(405, 'methodNotAllowed', `${method} not supported on objects collection.`);
     return listObjects(ctx, bucket, deps.store);
   }
   return handleObject(ctx, kind, method, bucket, item, deps.store);
@@ -82,11 +89,14 @@ async function handleBuckets(ctx: RequestContext, method: string, store: FileSto
   if (method === 'GET') {
     const prefix = ctx.query.get('prefix') ?? '';
     const items = (await store.listBuckets()).filter((b) => b.name.startsWith(prefix));
-    return sendJson(ctx.res, 200, { kind: 'storage#buckets', items: items.map((b) => bucketResource(b, ctx.baseUrl)) });
+    return sendJson(ctx.res, 200, {
+      kind: 'storage#buckets',
+      items: items.map((b) => bucketResource(b, ctx.baseUrl)),
+    });
   }
   if (method === 'POST') {
     const body = (await readJsonBody(ctx.req)) as Record<string, unknown>;
-    const name = typeof body.name === 'string' ? body.name : ctx.query.get('name') ?? '';
+    const name = typeof body.name === 'string' ? body.name : (ctx.query.get('name') ?? '');
     const record = await store.createBucket(name, {
       location: typeof body.location === 'string' ? body.location : undefined,
       storageClass: typeof body.storageClass === 'string' ? body.storageClass : undefined,
@@ -96,8 +106,14 @@ async function handleBuckets(ctx: RequestContext, method: string, store: FileSto
   throw new StorageError(405, 'methodNotAllowed', `${method} not supported on buckets.`);
 }
 
-async function handleBucket(ctx: RequestContext, method: string, bucket: string, store: FileStore): Promise<void> {
-  if (method === 'GET') return sendJson(ctx.res, 200, bucketResource(await store.getBucket(bucket), ctx.baseUrl));
+async function handleBucket(
+  ctx: RequestContext,
+  method: string,
+  bucket: string,
+  store: FileStore,
+): Promise<void> {
+  if (method === 'GET')
+    return sendJson(ctx.res, 200, bucketResource(await store.getBucket(bucket), ctx.baseUrl));
   if (method === 'DELETE') {
     await store.deleteBucket(bucket);
     return sendEmpty(ctx.res, 204);
@@ -112,14 +128,18 @@ async function handleNotifications(
   id: string | undefined,
   store: FileStore,
 ): Promise<void> {
-  const render = (n: NotificationConfig): Record<string, unknown> => notificationResource(bucket, n, ctx.baseUrl);
+  const render = (n: NotificationConfig): Record<string, unknown> =>
+    notificationResource(bucket, n, ctx.baseUrl);
   if (id === undefined && method === 'GET') {
     const record = await store.getBucket(bucket);
     return sendJson(ctx.res, 200, { kind: 'storage#notifications', items: record.notifications.map(render) });
   }
   if (id === undefined && method === 'POST') {
     const body = (await readJsonBody(ctx.req)) as Record<string, unknown>;
-    if (typeof body.topic !== 'string' || !/^(\/\/pubsub\.[^/]+\/)?projects\/[^/]+\/topics\/[^/]+$/.test(body.topic)) {
+    if (
+      typeof body.topic !== 'string' ||
+      !/^(\/\/pubsub\.[^/]+\/)?projects\/[^/]+\/topics\/[^/]+$/.test(body.topic)
+    ) {
       throw badRequest(`Invalid notification topic: ${String(body.topic)}`);
     }
     const topic = body.topic;
@@ -145,9 +165,13 @@ async function handleNotifications(
   if (id !== undefined && (method === 'GET' || method === 'DELETE')) {
     const record = await store.getBucket(bucket);
     const config = record.notifications.find((n) => n.id === id);
-    if (!config) throw new StorageError(404, 'notFound', `No such notification config ${id} on bucket ${bucket}.`);
+    if (!config)
+      throw new StorageError(404, 'notFound', `No such notification config ${id} on bucket ${bucket}.`);
     if (method === 'GET') return sendJson(ctx.res, 200, render(config));
-    await store.updateNotifications(bucket, (configs) => ({ configs: configs.filter((n) => n.id !== id), result: undefined }));
+    await store.updateNotifications(bucket, (configs) => ({
+      configs: configs.filter((n) => n.id !== id),
+      result: undefined,
+    }));
     return sendEmpty(ctx.res, 204);
   }
   throw new StorageError(405, 'methodNotAllowed', `${method} not supported on notification configs.`);
@@ -159,7 +183,10 @@ async function listObjects(ctx: RequestContext, bucket: string, store: FileStore
   const startOffset = ctx.query.get('startOffset') ?? '';
   const endOffset = ctx.query.get('endOffset') ?? '';
   const pageToken = ctx.query.get('pageToken');
-  const maxResults = Math.max(1, Math.min(Number(ctx.query.get('maxResults') ?? DEFAULT_PAGE) || DEFAULT_PAGE, DEFAULT_PAGE));
+  const maxResults = Math.max(
+    1,
+    Math.min(Number(ctx.query.get('maxResults') ?? DEFAULT_PAGE) || DEFAULT_PAGE, DEFAULT_PAGE),
+  );
   const after = pageToken ? Buffer.from(pageToken, 'base64url').toString('utf8') : undefined;
 
   const items: Array<Record<string, unknown>> = [];
@@ -236,20 +263,24 @@ async function handleUpload(ctx: RequestContext, bucket: string, deps: JsonApiDe
       await sessions.cancel(uploadId);
       return sendEmpty(ctx.res, 499);
     }
-    if (method !== 'PUT' && method !== 'POST') throw new StorageError(405, 'methodNotAllowed', `${method} not supported on an upload session.`);
+    if (method !== 'PUT' && method !== 'POST')
+      throw new StorageError(405, 'methodNotAllowed', `${method} not supported on an upload session.`);
     const result = await sessions.put(uploadId, ctx.req, header(ctx.req, 'content-range'));
     if (result.done) return sendJson(ctx.res, 200, objectResource(result.object, ctx.baseUrl));
     // 308 "Resume Incomplete"; Range says which bytes are stored (absent when none).
     return sendEmpty(ctx.res, 308, result.received > 0 ? { Range: `bytes=0-${result.received - 1}` } : {});
   }
 
-  if (method !== 'POST') throw new StorageError(405, 'methodNotAllowed', `${method} not supported for uploads.`);
+  if (method !== 'POST')
+    throw new StorageError(405, 'methodNotAllowed', `${method} not supported for uploads.`);
   await store.getBucket(bucket);
   const preconditions = queryPreconditions(ctx);
 
   if (uploadType === 'resumable') {
     const metadata = (await readJsonBody(ctx.req)) as Record<string, unknown>;
-    const name = checkObjectName(ctx.query.get('name') ?? (typeof metadata.name === 'string' ? metadata.name : ''));
+    const name = checkObjectName(
+      ctx.query.get('name') ?? (typeof metadata.name === 'string' ? metadata.name : ''),
+    );
     const declared = header(ctx.req, 'x-upload-content-length');
     if (declared !== undefined && Number(declared) > MAX_OBJECT_BYTES) throw tooLarge(MAX_OBJECT_BYTES);
     const writable = pickWritableMetadata(metadata);
@@ -264,7 +295,8 @@ async function handleUpload(ctx: RequestContext, bucket: string, deps: JsonApiDe
     return sendEmpty(ctx.res, 200, { Location: location, 'X-GUploader-UploadID': id });
   }
 
-  if (uploadType !== 'multipart' && uploadType !== 'media') throw badRequest(`Unsupported uploadType '${uploadType}'.`);
+  if (uploadType !== 'multipart' && uploadType !== 'media')
+    throw badRequest(`Unsupported uploadType '${uploadType}'.`);
   checkDeclaredLength(ctx.req.headers, OBJECT_LIMIT);
   const tempFile = store.layout.tempFile();
   try {
@@ -272,11 +304,20 @@ async function handleUpload(ctx: RequestContext, bucket: string, deps: JsonApiDe
     if (uploadType === 'multipart') {
       const boundary = multipartBoundary(header(ctx.req, 'content-type'));
       const upload = await receiveMultipart(ctx.req, boundary, tempFile, OBJECT_LIMIT);
-      const source = (upload.metadata && typeof upload.metadata === 'object' ? upload.metadata : {}) as Record<string, unknown>;
+      const source = (
+        upload.metadata && typeof upload.metadata === 'object' ? upload.metadata : {}
+      ) as Record<string, unknown>;
       const name = ctx.query.get('name') ?? (typeof source.name === 'string' ? source.name : '');
       const metadata = pickWritableMetadata(source);
       metadata.contentType ??= upload.dataContentType;
-      record = await store.commitObject({ bucket, name, tempFile, digest: upload.digest, metadata, preconditions });
+      record = await store.commitObject({
+        bucket,
+        name,
+        tempFile,
+        digest: upload.digest,
+        metadata,
+        preconditions,
+      });
     } else {
       const name = checkObjectName(ctx.query.get('name') ?? '');
       const digest = await receiveToFile(ctx.req, tempFile, OBJECT_LIMIT);

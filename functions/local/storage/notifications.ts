@@ -20,30 +20,33 @@ export interface NotificationMessage {
 }
 
 function matches(config: NotificationConfig, event: ObjectEvent): boolean {
-  if (config.event_types && config.event_types.length > 0 && !config.event_types.includes(event.type)) return false;
+  if (config.event_types && config.event_types.length > 0 && !config.event_types.includes(event.type))
+    return false;
   return !config.object_name_prefix || event.object.name.startsWith(config.object_name_prefix);
 }
 
 export function messagesFor(event: ObjectEvent, baseUrl: string, now = new Date()): NotificationMessage[] {
-  return event.bucket.notifications.filter((c) => matches(c, event)).map((config) => {
-    const attributes: Record<string, string> = {
-      ...(config.custom_attributes ?? {}),
-      notificationConfig: `projects/_/buckets/${event.bucket.name}/notificationConfigs/${config.id}`,
-      eventType: event.type,
-      payloadFormat: config.payload_format,
-      bucketId: event.bucket.name,
-      objectId: event.object.name,
-      objectGeneration: event.object.generation,
-      eventTime: now.toISOString(),
-    };
-    if (event.overwroteGeneration) attributes.overwroteGeneration = event.overwroteGeneration;
-    if (event.overwrittenByGeneration) attributes.overwrittenByGeneration = event.overwrittenByGeneration;
-    const data =
-      config.payload_format === 'JSON_API_V1'
-        ? Buffer.from(JSON.stringify(objectResource(event.object, baseUrl)), 'utf8')
-        : Buffer.alloc(0);
-    return { topic: topicName(config.topic), data, attributes };
-  });
+  return event.bucket.notifications
+    .filter((c) => matches(c, event))
+    .map((config) => {
+      const attributes: Record<string, string> = {
+        ...(config.custom_attributes ?? {}),
+        notificationConfig: `projects/_/buckets/${event.bucket.name}/notificationConfigs/${config.id}`,
+        eventType: event.type,
+        payloadFormat: config.payload_format,
+        bucketId: event.bucket.name,
+        objectId: event.object.name,
+        objectGeneration: event.object.generation,
+        eventTime: now.toISOString(),
+      };
+      if (event.overwroteGeneration) attributes.overwroteGeneration = event.overwroteGeneration;
+      if (event.overwrittenByGeneration) attributes.overwrittenByGeneration = event.overwrittenByGeneration;
+      const data =
+        config.payload_format === 'JSON_API_V1'
+          ? Buffer.from(JSON.stringify(objectResource(event.object, baseUrl)), 'utf8')
+          : Buffer.alloc(0);
+      return { topic: topicName(config.topic), data, attributes };
+    });
 }
 
 export class Notifier {

@@ -16,7 +16,12 @@ const NUMBER = /^\d+$/;
 
 export function readPreconditions(get: (name: keyof Preconditions) => string | undefined): Preconditions {
   const result: Preconditions = {};
-  for (const key of ['ifGenerationMatch', 'ifGenerationNotMatch', 'ifMetagenerationMatch', 'ifMetagenerationNotMatch'] as const) {
+  for (const key of [
+    'ifGenerationMatch',
+    'ifGenerationNotMatch',
+    'ifMetagenerationMatch',
+    'ifMetagenerationNotMatch',
+  ] as const) {
     const value = get(key);
     if (value === undefined) continue;
     if (!NUMBER.test(value)) throw badRequest(`Invalid value for ${key}: '${value}'`);
@@ -35,12 +40,25 @@ export function checkPreconditions(current: ObjectRecord | undefined, p: Precond
     );
   }
   if (p.ifGenerationNotMatch !== undefined && p.ifGenerationNotMatch === generation) {
-    throw preconditionFailed(`At least one of the pre-conditions you specified did not hold (ifGenerationNotMatch=${generation}).`);
+    throw preconditionFailed(
+      `At least one of the pre-conditions you specified did not hold (ifGenerationNotMatch=${generation}).`,
+    );
   }
-  if (p.ifMetagenerationMatch !== undefined && (!current || current.metageneration !== p.ifMetagenerationMatch)) {
-    throw preconditionFailed(`At least one of the pre-conditions you specified did not hold (ifMetagenerationMatch=${p.ifMetagenerationMatch}).`);
+  if (
+    p.ifMetagenerationMatch !== undefined &&
+    (!current || current.metageneration !== p.ifMetagenerationMatch)
+  ) {
+    throw preconditionFailed(
+      `At least one of the pre-conditions you specified did not hold (ifMetagenerationMatch=${p.ifMetagenerationMatch}).`,
+    );
   }
-  if (p.ifMetagenerationNotMatch !== undefined && current && current.metageneration === p.ifMetagenerationNotMatch) {
-    throw preconditionFailed(`At least one of the pre-conditions you specified did not hold (ifMetagenerationNotMatch=${p.ifMetagenerationNotMatch}).`);
+  if (
+    p.ifMetagenerationNotMatch !== undefined &&
+    current &&
+    current.metageneration === p.ifMetagenerationNotMatch
+  ) {
+    throw preconditionFailed(
+      `At least one of the pre-conditions you specified did not hold (ifMetagenerationNotMatch=${p.ifMetagenerationNotMatch}).`,
+    );
   }
 }

@@ -60,7 +60,11 @@ export function bucketResource(b: BucketRecord, baseUrl: string): Record<string,
   };
 }
 
-export function notificationResource(bucket: string, n: NotificationConfig, baseUrl: string): Record<string, unknown> {
+export function notificationResource(
+  bucket: string,
+  n: NotificationConfig,
+  baseUrl: string,
+): Record<string, unknown> {
   const resource: Record<string, unknown> = {
     kind: 'storage#notification',
     id: n.id,

@@ -78,7 +78,11 @@ export class ResumableSessions {
 
   async start(session: Omit<SessionRecord, 'id'>): Promise<string> {
     const id = randomBytes(16).toString('hex');
-    await writeFileAtomic(this.sessionFile(id), JSON.stringify({ ...session, id }), this.store.layout.tempFile());
+    await writeFileAtomic(
+      this.sessionFile(id),
+      JSON.stringify({ ...session, id }),
+      this.store.layout.tempFile(),
+    );
     return id;
   }
 
@@ -88,7 +92,12 @@ export class ResumableSessions {
       const done = this.finished.get(id);
       if (done) return { done: true, object: done };
       const session = await readJsonIfExists<SessionRecord>(this.sessionFile(id));
-      if (!session) throw new StorageError(404, 'notFound', 'No such upload session (it may have been completed or cancelled).');
+      if (!session)
+        throw new StorageError(
+          404,
+          'notFound',
+          'No such upload session (it may have been completed or cancelled).',
+        );
       const part = this.partFile(id);
       let received = await sizeOf(part);
       const range = parseContentRange(contentRangeHeader);
@@ -99,10 +108,15 @@ export class ResumableSessions {
           body.resume();
           return { done: false, received };
         }
-        const digest = await receiveToFile(body, part, {
-          maxBytes: MAX_OBJECT_BYTES - received,
-          error: () => tooLarge(MAX_OBJECT_BYTES),
-        }, true);
+        const digest = await receiveToFile(
+          body,
+          part,
+          {
+            maxBytes: MAX_OBJECT_BYTES - received,
+            error: () => tooLarge(MAX_OBJECT_BYTES),
+          },
+          true,
+        );
         received += digest.size;
       }
 

@@ -19,7 +19,12 @@ function toStorageError(error: unknown): StorageError {
   if (error instanceof StorageError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new StorageError(404, 'notFound', 'Not found.');
-  return new StorageError(500, 'backendError', `Internal error: ${error instanceof Error ? error.message : String(error)}`, 'InternalError');
+  return new StorageError(
+    500,
+    'backendError',
+    `Internal error: ${error instanceof Error ? error.message : String(error)}`,
+    'InternalError',
+  );
 }
 
 export async function startStorageServer(options: StorageServerOptions): Promise<StorageServer> {
@@ -37,7 +42,14 @@ export async function startStorageServer(options: StorageServerOptions): Promise
     const q = rawUrl.indexOf('?');
     const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
-    const ctx: RequestContext = { req, res, rawPath, rawQuery, query: new URLSearchParams(rawQuery), baseUrl };
+    const ctx: RequestContext = {
+      req,
+      res,
+      rawPath,
+      rawQuery,
+      query: new URLSearchParams(rawQuery),
+      baseUrl,
+    };
     const json = matchJsonApi(rawPath);
     const style: ErrorStyle = json ? 'json' : 'xml';
     try {

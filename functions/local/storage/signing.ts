@@ -48,18 +48,26 @@ function decode(text: string): string {
 
 export function parseRawQuery(rawQuery: string): Array<[string, string]> {
   if (!rawQuery) return [];
-  return rawQuery.split('&').filter(Boolean).map((pair) => {
-    const eq = pair.indexOf('=');
-    return eq < 0 ? [decode(pair), ''] : [decode(pair.slice(0, eq)), decode(pair.slice(eq + 1))];
-  });
+  return rawQuery
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? [decode(pair), ''] : [decode(pair.slice(0, eq)), decode(pair.slice(eq + 1))];
+    });
 }
 
-export const isSignedQuery = (rawQuery: string): boolean => /(^|&)X-Goog-(Signature|Algorithm)=/i.test(rawQuery);
+export const isSignedQuery = (rawQuery: string): boolean =>
+  /(^|&)X-Goog-(Signature|Algorithm)=/i.test(rawQuery);
 
 /** "20240102T030405Z" → Date */
 function parseGoogDate(text: string): Date {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-  if (!m) throw badRequest(`X-Goog-Date '${text}' is not of the form YYYYMMDDTHHMMSSZ.`, 'AuthorizationQueryParametersError');
+  if (!m)
+    throw badRequest(
+      `X-Goog-Date '${text}' is not of the form YYYYMMDDTHHMMSSZ.`,
+      'AuthorizationQueryParametersError',
+    );
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
 }
 
@@ -79,12 +87,19 @@ export class SignatureVerifier {
     const params = parseRawQuery(request.rawQuery);
     const get = (name: string): string => {
       const found = params.find(([k]) => k === name);
-      if (!found) throw badRequest(`Signed URL is missing the ${name} query parameter.`, 'AuthorizationQueryParametersError');
+      if (!found)
+        throw badRequest(
+          `Signed URL is missing the ${name} query parameter.`,
+          'AuthorizationQueryParametersError',
+        );
       return found[1];
     };
     const algorithm = get('X-Goog-Algorithm');
     if (algorithm !== 'GOOG4-RSA-SHA256') {
-      throw badRequest(`Unsupported X-Goog-Algorithm '${algorithm}'; this server accepts GOOG4-RSA-SHA256.`, 'AuthorizationQueryParametersError');
+      throw badRequest(
+        `Unsupported X-Goog-Algorithm '${algorithm}'; this server accepts GOOG4-RSA-SHA256.`,
+        'AuthorizationQueryParametersError',
+      );
     }
     const credential = get('X-Goog-Credential');
     const dateText = get('X-Goog-Date');
@@ -102,23 +117,40 @@ export class SignatureVerifier {
 
     const signedAt = parseGoogDate(dateText);
     if (scope.slice(0, 8) !== dateText.slice(0, 8)) {
-      throw badRequest('The date in X-Goog-Credential does not match X-Goog-Date.', 'AuthorizationQueryParametersError');
+      throw badRequest(
+        'The date in X-Goog-Credential does not match X-Goog-Date.',
+        'AuthorizationQueryParametersError',
+      );
     }
     if (!/^\d+$/.test(expiresText) || Number(expiresText) < 1 || Number(expiresText) > MAX_EXPIRES_SECONDS) {
-      throw badRequest(`X-Goog-Expires must be 1 to ${MAX_EXPIRES_SECONDS} seconds, got '${expiresText}'.`, 'AuthorizationQueryParametersError');
+      throw badRequest(
+        `X-Goog-Expires must be 1 to ${MAX_EXPIRES_SECONDS} seconds, got '${expiresText}'.`,
+        'AuthorizationQueryParametersError',
+      );
     }
     const expiresAt = new Date(signedAt.getTime() + Number(expiresText) * 1000);
     if (expiresAt.getTime() < now.getTime()) {
-      throw new StorageError(400, 'expired', `The signed URL expired at ${expiresAt.toISOString()}.`, 'ExpiredToken');
+      throw new StorageError(
+        400,
+        'expired',
+        `The signed URL expired at ${expiresAt.toISOString()}.`,
+        'ExpiredToken',
+      );
     }
     if (signedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
-      throw badRequest(`The signed URL is not valid before ${signedAt.toISOString()}.`, 'AuthorizationQueryParametersError');
+      throw badRequest(
+        `The signed URL is not valid before ${signedAt.toISOString()}.`,
+        'AuthorizationQueryParametersError',
+      );
     }
 
     const key = this.keys.get(clientEmail);
     if (!key) throw forbidden(`The signed URL was signed by unknown signer '${clientEmail}'.`);
 
-    const signedHeaders = signedHeaderList.split(';').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    const signedHeaders = signedHeaderList
+      .split(';')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
     if (!signedHeaders.includes('host')) {
       throw badRequest('X-Goog-SignedHeaders must include host.', 'AuthorizationQueryParametersError');
     }

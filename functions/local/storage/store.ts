@@ -44,7 +44,10 @@ export class FileStore {
   readonly layout: Layout;
   private readonly locks = new KeyedMutex();
 
-  private constructor(root: string, private readonly onEvent: (event: ObjectEvent) => void) {
+  private constructor(
+    root: string,
+    private readonly onEvent: (event: ObjectEvent) => void,
+  ) {
     this.layout = new Layout(root);
   }
 
@@ -68,7 +71,10 @@ export class FileStore {
 
   // ---- buckets ----
 
-  async createBucket(name: string, options: { location?: string; storageClass?: string }): Promise<BucketRecord> {
+  async createBucket(
+    name: string,
+    options: { location?: string; storageClass?: string },
+  ): Promise<BucketRecord> {
     checkBucketName(name);
     return this.locks.run(`bucket:${name}`, async () => {
       if (await readJsonIfExists(this.layout.bucketFile(name))) {
@@ -101,7 +107,9 @@ export class FileStore {
 
   async listBuckets(): Promise<BucketRecord[]> {
     const names = (await readdir(this.layout.bucketsDir)).sort();
-    const records = await Promise.all(names.map((n) => readJsonIfExists<BucketRecord>(this.layout.bucketFile(n))));
+    const records = await Promise.all(
+      names.map((n) => readJsonIfExists<BucketRecord>(this.layout.bucketFile(n))),
+    );
     return records.filter((r): r is BucketRecord => r !== undefined);
   }
 
@@ -109,7 +117,12 @@ export class FileStore {
     await this.getBucket(name);
     await this.locks.run(`bucket:${name}`, async () => {
       if ((await this.listObjects(name)).length > 0) {
-        throw new StorageError(409, 'conflict', `The bucket you tried to delete is not empty: ${name}`, 'BucketNotEmpty');
+        throw new StorageError(
+          409,
+          'conflict',
+          `The bucket you tried to delete is not empty: ${name}`,
+          'BucketNotEmpty',
+        );
       }
       await rm(this.layout.bucketDir(name), { recursive: true, force: true });
     });
@@ -118,7 +131,10 @@ export class FileStore {
   /** Read-modify-write of a bucket's notification configs, serialized per bucket. */
   async updateNotifications<T>(
     bucket: string,
-    change: (configs: NotificationConfig[], record: BucketRecord) => { configs: NotificationConfig[]; result: T },
+    change: (
+      configs: NotificationConfig[],
+      record: BucketRecord,
+    ) => { configs: NotificationConfig[]; result: T },
   ): Promise<T> {
     return this.locks.run(`bucket:${bucket}`, async () => {
       const record = await this.getBucket(bucket);
@@ -138,7 +154,8 @@ export class FileStore {
   async getObject(bucket: string, name: string, generation?: string): Promise<ObjectRecord> {
     await this.getBucket(bucket);
     const record = await this.findObject(bucket, name);
-    if (!record || (generation !== undefined && record.generation !== generation)) throw notFound(`${bucket}/${name}`);
+    if (!record || (generation !== undefined && record.generation !== generation))
+      throw notFound(`${bucket}/${name}`);
     return record;
   }
 
@@ -146,7 +163,11 @@ export class FileStore {
    * Opens the current generation's data. An overwrite may delete the data file between
    * reading the sidecar and opening it; reading the sidecar again then finds the new one.
    */
-  async openObject(bucket: string, name: string, generation?: string): Promise<{ record: ObjectRecord; handle: FileHandle }> {
+  async openObject(
+    bucket: string,
+    name: string,
+    generation?: string,
+  ): Promise<{ record: ObjectRecord; handle: FileHandle }> {
     for (let attempt = 0; ; attempt++) {
       const record = await this.getObject(bucket, name, generation);
       try {
@@ -202,13 +223,27 @@ export class FileStore {
           dataFile: this.layout.dataFileName(name, generation),
         };
         await rename(request.tempFile, this.layout.dataPath(bucket, record.dataFile));
-        await writeFileAtomic(this.layout.sidecar(bucket, name), JSON.stringify(record), this.layout.tempFile());
+        await writeFileAtomic(
+          this.layout.sidecar(bucket, name),
+          JSON.stringify(record),
+          this.layout.tempFile(),
+        );
         if (previous) await removeQuietly(this.layout.dataPath(bucket, previous.dataFile));
         return { record, previous };
       });
-      this.onEvent({ type: 'OBJECT_FINALIZE', bucket: bucketRecord, object: record, overwroteGeneration: previous?.generation });
+      this.onEvent({
+        type: 'OBJECT_FINALIZE',
+        bucket: bucketRecord,
+        object: record,
+        overwroteGeneration: previous?.generation,
+      });
       if (previous) {
-        this.onEvent({ type: 'OBJECT_DELETE', bucket: bucketRecord, object: previous, overwrittenByGeneration: record.generation });
+        this.onEvent({
+          type: 'OBJECT_DELETE',
+          bucket: bucketRecord,
+          object: previous,
+          overwrittenByGeneration: record.generation,
+        });
       }
       return record;
     } finally {
@@ -216,11 +251,17 @@ export class FileStore {
     }
   }
 
-  async deleteObject(bucket: string, name: string, preconditions: Preconditions, generation?: string): Promise<ObjectRecord> {
+  async deleteObject(
+    bucket: string,
+    name: string,
+    preconditions: Preconditions,
+    generation?: string,
+  ): Promise<ObjectRecord> {
     const bucketRecord = await this.getBucket(bucket);
     const deleted = await this.locks.run(`object:${bucket}/${name}`, async () => {
       const current = await this.findObject(bucket, name);
-      if (!current || (generation !== undefined && current.generation !== generation)) throw notFound(`${bucket}/${name}`);
+      if (!current || (generation !== undefined && current.generation !== generation))
+        throw notFound(`${bucket}/${name}`);
       checkPreconditions(current, preconditions);
       // Removing the sidecar is the commit point; the data file is garbage afterwards.
       await rm(this.layout.sidecar(bucket, name));
@@ -231,7 +272,12 @@ export class FileStore {
     return deleted;
   }
 
-  async patchObject(bucket: string, name: string, patch: unknown, preconditions: Preconditions): Promise<ObjectRecord> {
+  async patchObject(
+    bucket: string,
+    name: string,
+    patch: unknown,
+    preconditions: Preconditions,
+  ): Promise<ObjectRecord> {
     if (!patch || typeof patch !== 'object') throw badRequest('The request body must be a JSON object.');
     const bucketRecord = await this.getBucket(bucket);
     const updated = await this.locks.run(`object:${bucket}/${name}`, async () => {

@@ -52,7 +52,12 @@ export async function handleXmlApi(ctx: RequestContext, deps: XmlApiDeps): Promi
   const { req } = ctx;
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
-    throw new StorageError(405, 'methodNotAllowed', `${method} is not supported on object URLs.`, 'MethodNotAllowed');
+    throw new StorageError(
+      405,
+      'methodNotAllowed',
+      `${method} is not supported on object URLs.`,
+      'MethodNotAllowed',
+    );
   }
   const { bucket, name } = splitPath(ctx.rawPath);
 
@@ -94,7 +99,8 @@ async function putObject(
     if (!key.startsWith('x-goog-meta-') || value === undefined) continue;
     // Metadata the signer did not approve could be anything the uploader likes; GCS
     // signed URLs bind extension headers, so unsigned ones are refused here.
-    if (!signature?.signedHeaders.has(key)) throw forbidden(`Header ${key} is not among the signed headers of this URL.`);
+    if (!signature?.signedHeaders.has(key))
+      throw forbidden(`Header ${key} is not among the signed headers of this URL.`);
     custom[key.slice('x-goog-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
   }
   if (Object.keys(custom).length > 0) metadata.metadata = custom;
@@ -114,17 +120,32 @@ async function putObject(
       ? {
           maxBytes: range.max,
           error: () =>
-            new StorageError(400, 'entityTooLarge', `Your proposed upload is larger than the maximum object size specified in your Policy Document (${range.max} bytes).`, 'EntityTooLarge'),
+            new StorageError(
+              400,
+              'entityTooLarge',
+              `Your proposed upload is larger than the maximum object size specified in your Policy Document (${range.max} bytes).`,
+              'EntityTooLarge',
+            ),
         }
       : { maxBytes: MAX_OBJECT_BYTES, error: () => tooLarge(MAX_OBJECT_BYTES) };
   const tooSmall = (): StorageError =>
-    new StorageError(400, 'entityTooSmall', `Your proposed upload is smaller than the minimum object size specified in your Policy Document (${range?.min} bytes).`, 'EntityTooSmall');
+    new StorageError(
+      400,
+      'entityTooSmall',
+      `Your proposed upload is smaller than the minimum object size specified in your Policy Document (${range?.min} bytes).`,
+      'EntityTooSmall',
+    );
   checkDeclaredLength(req.headers, limit);
   const declared = header(req, 'content-length');
   if (range && declared !== undefined && Number(declared) < range.min) throw tooSmall();
 
   const preconditions = readPreconditions((key) => {
-    const headerName = { ifGenerationMatch: 'x-goog-if-generation-match', ifGenerationNotMatch: 'x-goog-if-generation-not-match', ifMetagenerationMatch: 'x-goog-if-metageneration-match', ifMetagenerationNotMatch: 'x-goog-if-metageneration-not-match' }[key];
+    const headerName = {
+      ifGenerationMatch: 'x-goog-if-generation-match',
+      ifGenerationNotMatch: 'x-goog-if-generation-not-match',
+      ifMetagenerationMatch: 'x-goog-if-metageneration-match',
+      ifMetagenerationNotMatch: 'x-goog-if-metageneration-not-match',
+    }[key];
     return header(req, headerName);
   });
 

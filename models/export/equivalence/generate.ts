@@ -41,12 +41,24 @@ async function casesFor(spec: ExportSpec): Promise<ReferenceCase[]> {
   const face = { left: 150, top: 40, width: 150, height: 150 };
   const images =
     spec.task === 'face-detection'
-      ? [await writeImageCase(spec, 'skimage_astronaut.png'), await writeImageCase(spec, 'faceapi_sample1.jpg')]
+      ? [
+          await writeImageCase(spec, 'skimage_astronaut.png'),
+          await writeImageCase(spec, 'faceapi_sample1.jpg'),
+        ]
       : [
           await writeImageCase(spec, 'skimage_astronaut.png', face),
-          await writeImageCase(spec, 'matplotlib_grace_hopper.jpg', { left: 150, top: 70, width: 230, height: 230 }),
+          await writeImageCase(spec, 'matplotlib_grace_hopper.jpg', {
+            left: 150,
+            top: 70,
+            width: 230,
+            height: 230,
+          }),
         ];
-  return [...images, { label: 'random pixels, seed 1', kind: 'random', seed: 1 }, { label: 'random pixels, seed 2', kind: 'random', seed: 2 }];
+  return [
+    ...images,
+    { label: 'random pixels, seed 1', kind: 'random', seed: 1 },
+    { label: 'random pixels, seed 2', kind: 'random', seed: 2 },
+  ];
 }
 
 function inputTensor(pixels: Float32Array, pre: Preprocessing, normalize: boolean): tf.Tensor4D {
@@ -58,17 +70,25 @@ async function graphModelRunner(spec: ExportSpec) {
   const path = sourcePath(spec);
   const json = JSON.parse(readFileSync(path, 'utf8')) as GraphModelJson;
   const groups: WeightGroup[] = json.weightsManifest;
-  const weightData = Buffer.concat(groups.flatMap((g) => g.paths.map((p) => readFileSync(join(dirname(path), p)))));
+  const weightData = Buffer.concat(
+    groups.flatMap((g) => g.paths.map((p) => readFileSync(join(dirname(path), p)))),
+  );
   const model = await tf.loadGraphModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,
       weightSpecs: groups.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
-      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+      weightData: weightData.buffer.slice(
+        weightData.byteOffset,
+        weightData.byteOffset + weightData.byteLength,
+      ),
     }),
   );
   const tfNames = Object.keys(spec.outputNames);
   return (pixels: Float32Array): Record<string, tf.Tensor> => {
-    const result = model.execute(inputTensor(pixels, spec.preprocessing, true), tfNames.map((n) => `${n}:0`));
+    const result = model.execute(
+      inputTensor(pixels, spec.preprocessing, true),
+      tfNames.map((n) => `${n}:0`),
+    );
     const outs = Array.isArray(result) ? result : [result];
     return Object.fromEntries(tfNames.map((n, i) => [spec.outputNames[n], outs[i]]));
   };
@@ -80,7 +100,10 @@ type Runner = (pixels: Float32Array) => Promise<Record<string, tf.Tensor>>;
  * The face-api nets we export: which `faceapi.nets` member holds each, and the
  * lowest-level call whose tensors are what our graph outputs.
  */
-const FACEAPI_REFERENCES: Record<string, { net: string; run: (faceapi: any, input: tf.Tensor4D) => Promise<Record<string, tf.Tensor>> }> = {
+const FACEAPI_REFERENCES: Record<
+  string,
+  { net: string; run: (faceapi: any, input: tf.Tensor4D) => Promise<Record<string, tf.Tensor>> }
+> = {
   'faceapi-expression': {
     net: 'faceExpressionNet',
     run: async (faceapi, input) => ({ probabilities: await faceapi.nets.faceExpressionNet.forward(input) }),
@@ -122,12 +145,14 @@ async function main(): Promise<void> {
   await tf.setBackend('cpu');
   mkdirSync(REFERENCE_DIR, { recursive: true });
   for (const spec of EXPORTS) {
-    const run = spec.source.format === 'tfjs-graph-model' ? await graphModelRunner(spec) : await faceApiRunner(spec);
+    const run =
+      spec.source.format === 'tfjs-graph-model' ? await graphModelRunner(spec) : await faceApiRunner(spec);
     const cases: ReferenceFile['cases'] = [];
     for (const c of await casesFor(spec)) {
       const outputs: Record<string, ReferenceOutput> = {};
       for (const [name, t] of Object.entries(await run(await casePixels(c, spec.preprocessing)))) {
-        if (keepOutput(spec, c, name)) outputs[name] = { shape: t.shape, data: encodeFloats(t.dataSync() as Float32Array) };
+        if (keepOutput(spec, c, name))
+          outputs[name] = { shape: t.shape, data: encodeFloats(t.dataSync() as Float32Array) };
       }
       cases.push({ ...c, outputs });
     }

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { Preprocessing } from '../../../functions/core/manifest';
 
 export type ReferenceCase =
-  | { label: string; kind: 'random'; seed: number }
-  | { label: string; kind: 'image'; file: string };
+  { label: string; kind: 'random'; seed: number } | { label: string; kind: 'image'; file: string };
 
 export const REFERENCE_DIR = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'reference');
 
@@ -39,7 +38,9 @@ export async function casePixels(c: ReferenceCase, pre: Preprocessing): Promise<
   if (channels === 1) img = img.extractChannel(0);
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.width !== pre.width || info.height !== pre.height || info.channels !== channels) {
-    throw new Error(`${c.file} is ${info.width}x${info.height}x${info.channels}, expected ${pre.width}x${pre.height}x${channels}`);
+    throw new Error(
+      `${c.file} is ${info.width}x${info.height}x${info.channels}, expected ${pre.width}x${pre.height}x${channels}`,
+    );
   }
   return Float32Array.from(data);
 }
@@ -49,11 +50,17 @@ export function normalizeNhwc(pixels: Float32Array, pre: Preprocessing): Float32
   return pixels.map((v, i) => (v - pre.mean[i % channels]) * pre.scale);
 }
 
-export function nhwcToNchw(data: Float32Array, height: number, width: number, channels: number): Float32Array {
+export function nhwcToNchw(
+  data: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+): Float32Array {
   const out = new Float32Array(data.length);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
-      for (let c = 0; c < channels; c++) out[(c * height + y) * width + x] = data[(y * width + x) * channels + c];
+      for (let c = 0; c < channels; c++)
+        out[(c * height + y) * width + x] = data[(y * width + x) * channels + c];
   return out;
 }
 

@@ -11,9 +11,23 @@ import { add, applyActivation, conv2d, depthwiseConv2d, Feature, pool } from '..
 import { requireWeight as weight, WeightMap } from '../tfjs/weights';
 
 export const FACEAPI_EXPRESSION_INPUT = 112;
-export const FACEAPI_EXPRESSION_LABELS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'];
+export const FACEAPI_EXPRESSION_LABELS = [
+  'neutral',
+  'happy',
+  'sad',
+  'angry',
+  'fearful',
+  'disgusted',
+  'surprised',
+];
 
-function separableConv(g: GraphBuilder, weights: WeightMap, x: Feature, prefix: string, stride: number): Feature {
+function separableConv(
+  g: GraphBuilder,
+  weights: WeightMap,
+  x: Feature,
+  prefix: string,
+  stride: number,
+): Feature {
   const depthwise = depthwiseConv2d(g, x, weight(weights, `${prefix}/depthwise_filter`), {
     strides: [stride, stride],
     padding: 'SAME',
@@ -27,7 +41,13 @@ function separableConv(g: GraphBuilder, weights: WeightMap, x: Feature, prefix: 
 
 const relu = (g: GraphBuilder, x: Feature): Feature => ({ ...x, name: applyActivation(g, x.name, 'Relu') });
 
-function denseBlock4(g: GraphBuilder, weights: WeightMap, x: Feature, block: string, isFirst: boolean): Feature {
+function denseBlock4(
+  g: GraphBuilder,
+  weights: WeightMap,
+  x: Feature,
+  block: string,
+  isFirst: boolean,
+): Feature {
   const conv0 = isFirst
     ? conv2d(g, x, weight(weights, `${block}/conv0/filters`), {
         strides: [2, 2],

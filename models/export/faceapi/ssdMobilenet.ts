@@ -33,7 +33,13 @@ const ANCHORS_PER_CELL = [3, 6, 6, 6, 6, 6];
 const BN_EPSILON = 0.0010000000474974513;
 
 /** pointwiseConvLayer.ts: conv2d 'same' + convolution_bn_offset, then clipByValue(0, 6). */
-function pointwiseConvLayer(g: GraphBuilder, weights: WeightMap, x: Feature, prefix: string, stride: number): Feature {
+function pointwiseConvLayer(
+  g: GraphBuilder,
+  weights: WeightMap,
+  x: Feature,
+  prefix: string,
+  stride: number,
+): Feature {
   const y = conv2d(g, x, weight(weights, `${prefix}/weights`), {
     strides: [stride, stride],
     padding: 'SAME',
@@ -43,7 +49,13 @@ function pointwiseConvLayer(g: GraphBuilder, weights: WeightMap, x: Feature, pre
 }
 
 /** mobileNetV1.ts depthwiseConvLayer: depthwiseConv2d 'same', batchNorm, clipByValue(0, 6). */
-function depthwiseConvLayer(g: GraphBuilder, weights: WeightMap, x: Feature, prefix: string, stride: number): Feature {
+function depthwiseConvLayer(
+  g: GraphBuilder,
+  weights: WeightMap,
+  x: Feature,
+  prefix: string,
+  stride: number,
+): Feature {
   const y = depthwiseConv2d(g, x, weight(weights, `${prefix}/depthwise_weights`), {
     strides: [stride, stride],
     padding: 'SAME',
@@ -80,7 +92,12 @@ function mobileNetV1(g: GraphBuilder, weights: WeightMap, input: Feature): { out
  * boxPredictionLayer.ts: 1×1 convs with bias (common/convLayer, no activation),
  * flattened in TF's NHWC order so anchor index = (y·W + x)·anchorsPerCell + k.
  */
-function boxPredictionLayer(g: GraphBuilder, weights: WeightMap, x: Feature, index: number): { boxes: string; classes: string } {
+function boxPredictionLayer(
+  g: GraphBuilder,
+  weights: WeightMap,
+  x: Feature,
+  index: number,
+): { boxes: string; classes: string } {
   const head = (kind: string, valuesPerAnchor: number) => {
     const prefix = `Prediction/BoxPredictor_${index}/${kind}`;
     const kernel = weight(weights, `${prefix}/weights`);
@@ -98,7 +115,12 @@ function boxPredictionLayer(g: GraphBuilder, weights: WeightMap, x: Feature, ind
 }
 
 /** predictionLayer.ts: extra feature maps, then all six predictors concatenated along the anchor axis. */
-function predictionLayer(g: GraphBuilder, weights: WeightMap, x: Feature, conv11: Feature): { boxes: string; classes: string } {
+function predictionLayer(
+  g: GraphBuilder,
+  weights: WeightMap,
+  x: Feature,
+  conv11: Feature,
+): { boxes: string; classes: string } {
   const convs: Feature[] = [];
   let prev = x;
   for (let i = 0; i < 8; i++) {
@@ -108,10 +130,19 @@ function predictionLayer(g: GraphBuilder, weights: WeightMap, x: Feature, conv11
   const sources = [conv11, x, convs[1], convs[3], convs[5], convs[7]];
   const predictions = sources.map((source, i) => boxPredictionLayer(g, weights, source, i));
   const anchors = sources.reduce((n, f, i) => n + f.height * f.width * ANCHORS_PER_CELL[i], 0);
-  if (anchors !== SSD_MOBILENETV1_ANCHORS) throw new Error(`ssd-mobilenetv1: ${anchors} anchors, expected ${SSD_MOBILENETV1_ANCHORS}`);
+  if (anchors !== SSD_MOBILENETV1_ANCHORS)
+    throw new Error(`ssd-mobilenetv1: ${anchors} anchors, expected ${SSD_MOBILENETV1_ANCHORS}`);
   return {
-    boxes: g.op('Concat', predictions.map((p) => p.boxes), { axis: attr.int(1) }),
-    classes: g.op('Concat', predictions.map((p) => p.classes), { axis: attr.int(1) }),
+    boxes: g.op(
+      'Concat',
+      predictions.map((p) => p.boxes),
+      { axis: attr.int(1) },
+    ),
+    classes: g.op(
+      'Concat',
+      predictions.map((p) => p.classes),
+      { axis: attr.int(1) },
+    ),
   };
 }
 
@@ -148,12 +179,25 @@ function decodeBoxes(g: GraphBuilder, encodings: string, extraDim: Float32Array 
   const centerT = g.constant('anchor_centers', [1, n, 2], centers);
   const scalar = (prefix: string, v: number) => g.constant(prefix, [], Float32Array.of(v));
   const slice = (from: number) =>
-    g.op('Slice', [encodings, g.int64s('starts', [from]), g.int64s('ends', [from + 2]), g.int64s('axes', [2])]);
+    g.op('Slice', [
+      encodings,
+      g.int64s('starts', [from]),
+      g.int64s('ends', [from + 2]),
+      g.int64s('axes', [2]),
+    ]);
   const tYx = slice(0);
   const tHw = slice(2);
   const center = g.op('Add', [g.op('Mul', [g.op('Div', [tYx, scalar('ten', 10)]), sizeT]), centerT]);
-  const half = g.op('Div', [g.op('Mul', [g.op('Exp', [g.op('Div', [tHw, scalar('five', 5)])]), sizeT]), scalar('two', 2)]);
-  return g.op('Concat', [g.op('Sub', [center, half]), g.op('Add', [center, half])], { axis: attr.int(2) }, 'boxes');
+  const half = g.op('Div', [
+    g.op('Mul', [g.op('Exp', [g.op('Div', [tHw, scalar('five', 5)])]), sizeT]),
+    scalar('two', 2),
+  ]);
+  return g.op(
+    'Concat',
+    [g.op('Sub', [center, half]), g.op('Add', [center, half])],
+    { axis: attr.int(2) },
+    'boxes',
+  );
 }
 
 /**
@@ -177,7 +221,12 @@ export function buildSsdMobilenetv1(weights: WeightMap): GraphBuilder {
   g.addOutput('boxes', ElemType.FLOAT, ['batch', SSD_MOBILENETV1_ANCHORS, 4]);
 
   // Class 0 is background; face-api takes sigmoid(logit 1) as the face score.
-  const faceLogit = g.op('Slice', [classes, g.int64s('starts', [1]), g.int64s('ends', [2]), g.int64s('axes', [2])]);
+  const faceLogit = g.op('Slice', [
+    classes,
+    g.int64s('starts', [1]),
+    g.int64s('ends', [2]),
+    g.int64s('axes', [2]),
+  ]);
   g.op('Reshape', [g.op('Sigmoid', [faceLogit]), g.int64s('scores_shape', [0, -1])], {}, 'scores');
   g.addOutput('scores', ElemType.FLOAT, ['batch', SSD_MOBILENETV1_ANCHORS]);
   return g;

@@ -126,7 +126,9 @@ export class GraphBuilder {
   constant(prefix: string, dims: readonly number[], data: TensorData): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (expected !== data.length) {
-      throw new Error(`initializer ${prefix}: dims ${dims.join('x')} need ${expected} values, got ${data.length}`);
+      throw new Error(
+        `initializer ${prefix}: dims ${dims.join('x')} need ${expected} values, got ${data.length}`,
+      );
     }
     const name = this.fresh(prefix);
     this.initializers.push({ name, dims: [...dims], data });
@@ -156,7 +158,12 @@ export class GraphBuilder {
   }
 
   /** Single-output convenience wrapper around {@link node}. */
-  op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, output?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Readonly<Record<string, AttrValue>> = {},
+    output?: string,
+  ): string {
     return this.node(opType, inputs, attrs, output === undefined ? 1 : [output])[0];
   }
 

@@ -66,7 +66,8 @@ export function hwioToOihw(k: Kernel): Float32Array {
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
       for (let c = 0; c < i; c++)
-        for (let f = 0; f < o; f++) out[((f * i + c) * h + y) * w + x] = k.data[((y * w + x) * i + c) * o + f];
+        for (let f = 0; f < o; f++)
+          out[((f * i + c) * h + y) * w + x] = k.data[((y * w + x) * i + c) * o + f];
   return out;
 }
 
@@ -77,7 +78,8 @@ export function depthwiseToGrouped(k: Kernel): Float32Array {
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
       for (let ch = 0; ch < c; ch++)
-        for (let j = 0; j < m; j++) out[((ch * m + j) * h + y) * w + x] = k.data[((y * w + x) * c + ch) * m + j];
+        for (let j = 0; j < m; j++)
+          out[((ch * m + j) * h + y) * w + x] = k.data[((y * w + x) * c + ch) * m + j];
   return out;
 }
 
@@ -99,7 +101,14 @@ function emitConv(
 ): Feature {
   const kernel: [number, number] = [weightDims[2], weightDims[3]];
   const dilations = opts.dilations ?? [1, 1];
-  const { pads, outHeight, outWidth } = resolvePadding(opts.padding, x.height, x.width, kernel, opts.strides, dilations);
+  const { pads, outHeight, outWidth } = resolvePadding(
+    opts.padding,
+    x.height,
+    x.width,
+    kernel,
+    opts.strides,
+    dilations,
+  );
   const inputs = [x.name, g.constant('W', weightDims, weights)];
   if (opts.bias) inputs.push(g.constant('B', [outChannels], Float32Array.from(opts.bias)));
   const name = g.op('Conv', inputs, {
@@ -124,7 +133,8 @@ export function depthwiseConv2d(g: GraphBuilder, x: Feature, kernel: Kernel, opt
   return emitConv(g, x, depthwiseToGrouped(kernel), [c * m, 1, h, w], c * m, c, opts);
 }
 
-export type Activation = 'Relu' | 'Relu6' | 'Sigmoid' | 'Tanh' | 'Elu' | { leakyRelu: number } | { prelu: Float32Array };
+export type Activation =
+  'Relu' | 'Relu6' | 'Sigmoid' | 'Tanh' | 'Elu' | { leakyRelu: number } | { prelu: Float32Array };
 
 /** Applies an activation to any tensor; PReLU slopes are per channel of an NCHW tensor. */
 export function applyActivation(g: GraphBuilder, input: string, activation: Activation): string {
@@ -134,7 +144,8 @@ export function applyActivation(g: GraphBuilder, input: string, activation: Acti
     return g.op('Clip', [input, lo, hi]);
   }
   if (typeof activation === 'string') return g.op(activation, [input]);
-  if ('leakyRelu' in activation) return g.op('LeakyRelu', [input], { alpha: attr.float(activation.leakyRelu) });
+  if ('leakyRelu' in activation)
+    return g.op('LeakyRelu', [input], { alpha: attr.float(activation.leakyRelu) });
   return g.op('PRelu', [input, channelConstant(g, 'prelu_slope', activation.prelu)]);
 }
 
@@ -191,12 +202,19 @@ export interface BatchNormParams {
  */
 export function batchNorm(g: GraphBuilder, x: Feature, p: BatchNormParams, epsilon: number): Feature {
   const vector = (prefix: string, v: Float32Array | Int32Array) => {
-    if (v.length !== x.channels) throw new Error(`batchNorm: ${prefix} has ${v.length} values for ${x.channels} channels`);
+    if (v.length !== x.channels)
+      throw new Error(`batchNorm: ${prefix} has ${v.length} values for ${x.channels} channels`);
     return g.constant(prefix, [v.length], Float32Array.from(v));
   };
   const name = g.op(
     'BatchNormalization',
-    [x.name, vector('bn_scale', p.scale), vector('bn_offset', p.offset), vector('bn_mean', p.mean), vector('bn_variance', p.variance)],
+    [
+      x.name,
+      vector('bn_scale', p.scale),
+      vector('bn_offset', p.offset),
+      vector('bn_mean', p.mean),
+      vector('bn_variance', p.variance),
+    ],
     { epsilon: attr.float(epsilon) },
   );
   return { ...x, name };

@@ -83,7 +83,8 @@ function spatial(node: TfNode, key: string, fallback: [number, number]): [number
 
 function checkNhwc(node: TfNode): void {
   const format = attrs.string(node, 'data_format');
-  if (format !== undefined && format !== 'NHWC') throw new Error(`${node.name}: data_format ${format} is not supported`);
+  if (format !== undefined && format !== 'NHWC')
+    throw new Error(`${node.name}: data_format ${format} is not supported`);
 }
 
 function activationOf(name: string, node: TfNode, extra?: NamedTensor): Activation {
@@ -109,9 +110,16 @@ function product(values: readonly number[]): number {
 }
 
 /** TF's StridedSlice over a 1-D host vector (the only rank shape arithmetic needs). */
-function stridedSlice1d(node: TfNode, values: HostDim[], begin: number[], end: number[], strides: number[]): Value {
+function stridedSlice1d(
+  node: TfNode,
+  values: HostDim[],
+  begin: number[],
+  end: number[],
+  strides: number[],
+): Value {
   for (const mask of ['ellipsis_mask', 'new_axis_mask']) {
-    if ((attrs.int(node, mask) ?? 0) !== 0) throw new Error(`${node.name}: StridedSlice ${mask} is not supported`);
+    if ((attrs.int(node, mask) ?? 0) !== 0)
+      throw new Error(`${node.name}: StridedSlice ${mask} is not supported`);
   }
   if (begin.length !== 1 || end.length !== 1 || strides.length !== 1) {
     throw new Error(`${node.name}: StridedSlice is only supported on 1-D shape vectors`);
@@ -122,11 +130,13 @@ function stridedSlice1d(node: TfNode, values: HostDim[], begin: number[], end: n
   const norm = (i: number) => (i < 0 ? i + n : i);
   if ((attrs.int(node, 'shrink_axis_mask') ?? 0) & 1) {
     const i = norm(begin[0]);
-    if (i < 0 || i >= n) throw new Error(`${node.name}: StridedSlice index ${begin[0]} out of range for ${n} values`);
+    if (i < 0 || i >= n)
+      throw new Error(`${node.name}: StridedSlice index ${begin[0]} out of range for ${n} values`);
     return { kind: 'host', values: [values[i]], scalar: true };
   }
   // Out-of-range bounds clamp as in TF: to [0, n] going forwards, [-1, n-1] backwards.
-  const clamp = (i: number) => (step > 0 ? Math.min(Math.max(norm(i), 0), n) : Math.min(Math.max(norm(i), -1), n - 1));
+  const clamp = (i: number) =>
+    step > 0 ? Math.min(Math.max(norm(i), 0), n) : Math.min(Math.max(norm(i), -1), n - 1);
   const first = (attrs.int(node, 'begin_mask') ?? 0) & 1 ? (step > 0 ? 0 : n - 1) : clamp(begin[0]);
   const last = (attrs.int(node, 'end_mask') ?? 0) & 1 ? (step > 0 ? n : -1) : clamp(end[0]);
   const out: HostDim[] = [];
@@ -139,12 +149,17 @@ function stridedSlice1d(node: TfNode, values: HostDim[], begin: number[], end: n
  * The symbolic batch becomes 0, ONNX's "copy the input's dimension", which is only
  * the batch at index 0; TF's own -1 is inferred by ONNX exactly as by TF.
  */
-function reshapeOf(node: TfNode, input: number[], target: HostDim[]): { onnxTarget: number[]; shape: number[] } {
+function reshapeOf(
+  node: TfNode,
+  input: number[],
+  target: HostDim[],
+): { onnxTarget: number[]; shape: number[] } {
   const fail = (why: string) => {
     throw new Error(`${node.name}: Reshape of [${input.join(',')}] to [${target.join(',')}]: ${why}`);
   };
   const dynamicBatch = input[0] === -1;
-  if (target.some((d, i) => d === 'batch' && (i !== 0 || !dynamicBatch))) fail('the batch size is only kept in place');
+  if (target.some((d, i) => d === 'batch' && (i !== 0 || !dynamicBatch)))
+    fail('the batch size is only kept in place');
   // TF's 0 is an empty dimension, ONNX's (without allowzero) a copied one.
   if (target.includes(0)) fail('zero-sized dimensions are not supported');
   const rest = target.slice(target[0] === 'batch' ? 1 : 0) as number[];
@@ -158,7 +173,8 @@ function reshapeOf(node: TfNode, input: number[], target: HostDim[]): { onnxTarg
     shape = [-1, ...rest.map((d) => (d === -1 ? perItem / known : d))];
   } else if (dynamicBatch) {
     // With an unknown batch, the -1 can only be inferred statically if it is the batch itself.
-    if (target[0] !== -1 || product(rest.slice(1)) !== perItem) fail('the result depends on the dynamic batch size');
+    if (target[0] !== -1 || product(rest.slice(1)) !== perItem)
+      fail('the result depends on the dynamic batch size');
     shape = rest;
   } else if (free === 1) {
     const known = product(rest.filter((d) => d !== -1));
@@ -230,7 +246,8 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
   };
   const plainOf = (v: Value): { name: string; shape: number[] } => {
     if (v.kind === 'plain') return v;
-    if (v.kind === 'host') throw new Error('shape arithmetic is only supported where it ends in a Reshape target');
+    if (v.kind === 'host')
+      throw new Error('shape arithmetic is only supported where it ends in a Reshape target');
     if (v.kind === 'feature') {
       const f = v.feature;
       return { name: toNhwc(g, f), shape: [f.batch, f.height, f.width, f.channels] };
@@ -239,10 +256,17 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
     return { name: g.constant('const', t.shape, Float32Array.from(t.data)), shape: t.shape };
   };
 
-  const outputRefs = Object.keys(opts.outputNames).length > 0
-    ? Object.entries(opts.outputNames).map(([tfName, onnxName]) => ({ tfName: tensorName(tfName), onnxName }))
-    : model.outputs.map((sig) => ({ tfName: sig.name, onnxName: sig.name }));
-  const needed = neededNodes(model.nodes, outputRefs.map((o) => o.tfName));
+  const outputRefs =
+    Object.keys(opts.outputNames).length > 0
+      ? Object.entries(opts.outputNames).map(([tfName, onnxName]) => ({
+          tfName: tensorName(tfName),
+          onnxName,
+        }))
+      : model.outputs.map((sig) => ({ tfName: sig.name, onnxName: sig.name }));
+  const needed = neededNodes(
+    model.nodes,
+    outputRefs.map((o) => o.tfName),
+  );
 
   for (const node of model.nodes) {
     if (!needed.has(node.name)) continue;
@@ -269,7 +293,8 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         const x = featureOf(inputs[0]);
         const kernel = constOf(inputs[1]);
         const fused = attrs.strings(node, 'fused_ops');
-        if (fused.length > 0 && fused[0] !== 'BiasAdd') throw new Error(`${node.name}: fused ops ${fused.join('+')}`);
+        if (fused.length > 0 && fused[0] !== 'BiasAdd')
+          throw new Error(`${node.name}: fused ops ${fused.join('+')}`);
         const bias = fused[0] === 'BiasAdd' ? constOf(inputs[2]).data : undefined;
         const convOpts = {
           strides: spatial(node, 'strides', [1, 1]),
@@ -308,7 +333,10 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         const [a, b] = inputs.map(get);
         const onnxOp = { Add: 'Add', AddV2: 'Add', Mul: 'Mul', Sub: 'Sub' }[node.op] as string;
         if (a.kind === 'feature' && b.kind === 'feature') {
-          set({ kind: 'feature', feature: { ...a.feature, name: g.op(onnxOp, [a.feature.name, b.feature.name]) } });
+          set({
+            kind: 'feature',
+            feature: { ...a.feature, name: g.op(onnxOp, [a.feature.name, b.feature.name]) },
+          });
         } else if (a.kind === 'feature' && b.kind === 'const' && b.tensor.shape.length <= 1) {
           // A per-channel (or scalar) vector broadcast over NHWC's last axis → [C,1,1] in NCHW.
           const k = channelConstant(g, 'bcast', b.tensor.data);
@@ -325,7 +353,14 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         checkNhwc(node);
         const x = featureOf(inputs[0]);
         const kind = node.op === 'MaxPool' ? 'MaxPool' : 'AveragePool';
-        const y = pool(g, x, kind, spatial(node, 'ksize', [1, 1]), spatial(node, 'strides', [1, 1]), paddingOf(node));
+        const y = pool(
+          g,
+          x,
+          kind,
+          spatial(node, 'ksize', [1, 1]),
+          spatial(node, 'strides', [1, 1]),
+          paddingOf(node),
+        );
         set({ kind: 'feature', feature: y });
         break;
       }
@@ -359,12 +394,17 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
       case 'Shape': {
         const v = get(inputs[0]);
         let shape: number[];
-        if (v.kind === 'feature') shape = [v.feature.batch, v.feature.height, v.feature.width, v.feature.channels];
+        if (v.kind === 'feature')
+          shape = [v.feature.batch, v.feature.height, v.feature.width, v.feature.channels];
         else if (v.kind === 'plain') shape = v.shape;
         else if (v.kind === 'const') shape = v.tensor.shape;
         else shape = v.scalar ? [] : [v.values.length];
         // Features and plain tensors mark a dynamic batch (always dimension 0) as -1.
-        set({ kind: 'host', values: shape.map((d, i) => (i === 0 && d === -1 ? 'batch' : d)), scalar: false });
+        set({
+          kind: 'host',
+          values: shape.map((d, i) => (i === 0 && d === -1 ? 'batch' : d)),
+          scalar: false,
+        });
         break;
       }
       case 'StridedSlice': {
@@ -392,8 +432,15 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
           if (fs.some((f) => f.height !== fs[0].height || f.width !== fs[0].width)) {
             throw new Error(`${node.name}: cannot concatenate activations of different spatial sizes`);
           }
-          const name = g.op('Concat', fs.map((f) => f.name), { axis: attr.int(1) });
-          set({ kind: 'feature', feature: { ...fs[0], name, channels: fs.reduce((a, f) => a + f.channels, 0) } });
+          const name = g.op(
+            'Concat',
+            fs.map((f) => f.name),
+            { axis: attr.int(1) },
+          );
+          set({
+            kind: 'feature',
+            feature: { ...fs[0], name, channels: fs.reduce((a, f) => a + f.channels, 0) },
+          });
           break;
         }
         const ps = parts.map(plainOf);
@@ -401,11 +448,18 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         const at = axis < 0 ? axis + rank : axis;
         for (const p of ps) {
           if (p.shape.length !== rank || p.shape.some((d, i) => i !== at && d !== ps[0].shape[i])) {
-            throw new Error(`${node.name}: cannot concatenate shapes ${ps.map((q) => `[${q.shape.join(',')}]`).join(' ')} on axis ${axis}`);
+            throw new Error(
+              `${node.name}: cannot concatenate shapes ${ps.map((q) => `[${q.shape.join(',')}]`).join(' ')} on axis ${axis}`,
+            );
           }
         }
-        if (at === 0 && ps.some((p) => p.shape[0] === -1)) throw new Error(`${node.name}: concatenation along the dynamic batch`);
-        const name = g.op('Concat', ps.map((p) => p.name), { axis: attr.int(at) });
+        if (at === 0 && ps.some((p) => p.shape[0] === -1))
+          throw new Error(`${node.name}: concatenation along the dynamic batch`);
+        const name = g.op(
+          'Concat',
+          ps.map((p) => p.name),
+          { axis: attr.int(at) },
+        );
         const shape = ps[0].shape.map((d, i) => (i === at ? ps.reduce((a, p) => a + p.shape[i], 0) : d));
         set({ kind: 'plain', name, shape });
         break;
@@ -415,7 +469,8 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         const [outHeight, outWidth] = hostInts(inputs[1]);
         const alignCorners = attrs.bool(node, 'align_corners');
         const halfPixel = attrs.bool(node, 'half_pixel_centers');
-        if (alignCorners && halfPixel) throw new Error(`${node.name}: align_corners and half_pixel_centers are exclusive in TF`);
+        if (alignCorners && halfPixel)
+          throw new Error(`${node.name}: align_corners and half_pixel_centers are exclusive in TF`);
         // TF maps output pixel o to input coordinate
         //   align_corners:      o * (in - 1) / (out - 1)
         //   half_pixel_centers: (o + 0.5) * in / out - 0.5   (clamped to the edge pixels)
@@ -428,10 +483,15 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         // for the output size and sampling positions to be TF's (2× upsampling is).
         const scale = (out: number, size: number) => {
           const s = Math.fround(out / size);
-          if (s * size !== out) throw new Error(`${node.name}: resize ${size} → ${out} has no exact float32 scale`);
+          if (s * size !== out)
+            throw new Error(`${node.name}: resize ${size} → ${out} has no exact float32 scale`);
           return s;
         };
-        const scales = g.constant('scales', [4], Float32Array.of(1, 1, scale(outHeight, x.height), scale(outWidth, x.width)));
+        const scales = g.constant(
+          'scales',
+          [4],
+          Float32Array.of(1, 1, scale(outHeight, x.height), scale(outWidth, x.width)),
+        );
         const name = g.op('Resize', [x.name, '', scales], {
           mode: attr.string('linear'),
           coordinate_transformation_mode: attr.string(mode),
@@ -451,7 +511,13 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         const name = g.op('DepthToSpace', [x.name], { blocksize: attr.int(block), mode: attr.string('DCR') });
         set({
           kind: 'feature',
-          feature: { ...x, name, channels: x.channels / (block * block), height: x.height * block, width: x.width * block },
+          feature: {
+            ...x,
+            name,
+            channels: x.channels / (block * block),
+            height: x.height * block,
+            width: x.width * block,
+          },
         });
         break;
       }
@@ -461,14 +527,22 @@ export function convertGraphModel(model: LoadedGraphModel, opts: ConvertOptions)
         const keep = attrs.bool(node, 'keep_dims');
         if (v.kind === 'feature' && axes.join() === '1,2') {
           const f = v.feature;
-          const name = g.op('ReduceMean', [f.name], { axes: attr.ints([2, 3]), keepdims: attr.int(keep ? 1 : 0) });
+          const name = g.op('ReduceMean', [f.name], {
+            axes: attr.ints([2, 3]),
+            keepdims: attr.int(keep ? 1 : 0),
+          });
           // Without keepdims NCHW and NHWC both collapse to [N, C].
           if (keep) set({ kind: 'feature', feature: { ...f, name, height: 1, width: 1 } });
           else set({ kind: 'plain', name, shape: [f.batch, f.channels] });
         } else {
           const p = plainOf(v);
-          const name = g.op('ReduceMean', [p.name], { axes: attr.ints(axes), keepdims: attr.int(keep ? 1 : 0) });
-          const shape = keep ? p.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : p.shape.filter((_, i) => !axes.includes(i));
+          const name = g.op('ReduceMean', [p.name], {
+            axes: attr.ints(axes),
+            keepdims: attr.int(keep ? 1 : 0),
+          });
+          const shape = keep
+            ? p.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+            : p.shape.filter((_, i) => !axes.includes(i));
           set({ kind: 'plain', name, shape });
         }
         break;

@@ -75,7 +75,8 @@ const dims = (sig: TensorSignature): number[] => sig.tensorShape.dim.map((d) => 
 
 export function loadGraphModel(jsonPath: string): LoadedGraphModel {
   const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as GraphModelJson;
-  if (json.format !== 'graph-model') throw new Error(`${jsonPath}: not a TF.js graph model (format ${json.format})`);
+  if (json.format !== 'graph-model')
+    throw new Error(`${jsonPath}: not a TF.js graph model (format ${json.format})`);
   const signature = json.signature ?? json.userDefinedMetadata?.signature;
   if (!signature) throw new Error(`${jsonPath}: the model has no signature`);
   const sortedSigs = (r: Record<string, TensorSignature>) =>
