@@ -12,8 +12,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
-import { EmulatorPubSub, findPubSubEmulator } from '../functions/local/pubsub';
-import { createLocalCredentials, startStorageServer } from '../functions/local/storage';
+import { EmulatorPubSub, findPubSubEmulator } from '../local/pubsub';
+import { createLocalCredentials, startStorageServer } from '../local/storage';
 import { PHOTOS_DIR } from './photos';
 import { Figure, figure } from './stats';
 

@@ -4,7 +4,7 @@
  * Every figure memegen publishes, measured in one run on this machine (medians, p90 and
  * run counts; ratios from the same run): per-stage times, a side-by-side baseline, cold
  * starts, peak memory, and upload → meme latency and throughput through the local stack.
- * `--chart` also redraws docs/bench/bench.png. Schema of --json: see the README, "Speed".
+ * `--chart` also redraws docs/bench/bench.png. Schema of --json: see docs/speed.md.
  */
 import { cpus } from 'node:os';
 import { mkdirSync } from 'node:fs';

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StatusDocument } from '../functions/cloud/status';
-import { startLocalStack } from '../functions/local/stack';
+import { startLocalStack } from '../local/stack';
 import { Percentiles, percentiles } from './stats';
 
 const PHOTOS = join(__dirname, '..', 'test', 'photos');

@@ -26,7 +26,7 @@ resource "google_pubsub_topic_iam_member" "uploads_storage_publisher" {
 # Our own push subscriptions rather than Eventarc triggers: an Eventarc-managed
 # subscription cannot be given a dead-letter policy in Terraform. The functions framework
 # turns a raw push on /projects/P/topics/T into the same CloudEvent an Eventarc trigger
-# delivers, and this is how the local stack (functions/local/stack.ts) delivers too.
+# delivers, and this is how the local stack (local/stack.ts) delivers too.
 
 resource "google_pubsub_subscription" "analyze" {
   name  = "${var.name_prefix}-analyze"

@@ -1,5 +1,5 @@
 /** Detector scoring: what counts as found, missed and false. */
-import { parseAnnotations, scoreDetections } from '../functions/core/eval/detection';
+import { parseAnnotations, scoreDetections } from '../models/eval/detection';
 
 const face = (x: number, y: number, size: number, invalid = 0) => ({
   x,

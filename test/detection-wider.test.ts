@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateFaces } from '../functions/cli/evalFacesCommand';
+import { evaluateFaces } from '../cli/evalFacesCommand';
 import { modelsDir } from '../functions/core/manifest';
 import { sharedData } from './support/sharedData';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { combine, combineAll, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
-import { metricsOf } from '../functions/core/eval/metrics';
+import { metricsOf } from '../models/eval/metrics';
 import { readManifest } from '../functions/core/manifest';
 import { coordinateAscent, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
 import { crossValidate, stratifiedFolds } from '../models/fit/crossValidation';

@@ -311,10 +311,8 @@ describe('V4 signed URLs', () => {
   test('an unknown signer is refused', async () => {
     const other = new Storage({
       apiEndpoint: fx.server.url,
-      keyFilename: (await import('../functions/local/storage')).createLocalCredentials(
-        join(fx.dir, 'other'),
-        'other',
-      ).keyFile,
+      keyFilename: (await import('../local/storage')).createLocalCredentials(join(fx.dir, 'other'), 'other')
+        .keyFile,
     });
     const [url] = await other
       .bucket(PRIVATE)

@@ -5,7 +5,7 @@
  */
 import { Emotion, EMOTIONS } from '../../functions/core/emotions';
 import { Combination, combineAll } from '../../functions/core/expression/ensemble';
-import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
+import { ClassificationMetrics, metricsOf } from '../eval/metrics';
 
 /** preds[model][i] = probabilities (EMOTIONS order) of image i. */
 export type Predictions = Record<string, Float32Array[]>;

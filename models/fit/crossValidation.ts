@@ -2,7 +2,7 @@
  * Stratified k-fold cross-validation: combiners are judged on images they were
  * not fitted on. Held-out predictions of all folds are pooled, then scored once.
  */
-import { ClassificationMetrics, metricsOf } from '../../functions/core/eval/metrics';
+import { ClassificationMetrics, metricsOf } from '../eval/metrics';
 import { combineAll } from '../../functions/core/expression/ensemble';
 import { Combiner, Predictions } from './combiners';
 

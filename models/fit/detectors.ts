@@ -12,14 +12,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DetectorOptions, tileRegions } from '../../functions/core/detect/detector';
-import { parseAnnotations } from '../../functions/core/eval/detection';
-import {
-  DetectorRun,
-  medianOf,
-  OperatingPoint,
-  operatingPoint,
-  runDetector,
-} from '../../functions/core/eval/detectorEval';
+import { parseAnnotations } from '../eval/detection';
+import { DetectorRun, medianOf, OperatingPoint, operatingPoint, runDetector } from '../eval/detectorEval';
 import { Manifest, readManifest } from '../../functions/core/manifest';
 
 const MODELS_DIR = join(__dirname, '..');

@@ -7,7 +7,7 @@ import {
   startStorageServer,
   type NotificationPublisher,
   type StorageServer,
-} from '../../functions/local/storage';
+} from '../../local/storage';
 
 /** A real NotificationPublisher that keeps what it is given, for tests to inspect. */
 export class CollectingPublisher implements NotificationPublisher {

@@ -1,5 +1,5 @@
 /**
- * Runs `npm start`'s local stack (the built dist/functions/local/main.js) in a child
+ * Runs `npm start`'s local stack (the built dist/local/main.js) in a child
  * process for a test suite, as a user runs it, and stops it afterwards.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -7,8 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { findPubSubEmulator } from '../../functions/local/pubsub';
-import type { LocalStack } from '../../functions/local/stack';
+import { findPubSubEmulator } from '../../local/pubsub';
+import type { LocalStack } from '../../local/stack';
 
 /** What --ready-json prints (the LocalStack without close), plus the test's own handles. */
 export interface RunningStack extends Omit<LocalStack, 'close' | 'pubsubDescription'> {
@@ -18,7 +18,7 @@ export interface RunningStack extends Omit<LocalStack, 'close' | 'pubsubDescript
   stop(): Promise<void>;
 }
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'functions', 'local', 'main.js');
+const MAIN = join(__dirname, '..', '..', 'dist', 'local', 'main.js');
 
 /**
  * Whether suites that need the Pub/Sub emulator can run. Without it they are skipped with a
@@ -26,7 +26,7 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'functions', 'local', 'main.js'
  */
 export function emulatorAvailable(suite: string): boolean {
   if (findPubSubEmulator()) return true;
-  const message = `\n*** ${suite}: SKIPPED — the Cloud SDK Pub/Sub emulator is not installed (see README, "Local stack") ***\n`;
+  const message = `\n*** ${suite}: SKIPPED — the Cloud SDK Pub/Sub emulator is not installed (see docs/pipeline.md, "Local stack") ***\n`;
   if (process.env.MEMEGEN_REQUIRE_EMULATOR === '1')
     throw new Error(message + 'MEMEGEN_REQUIRE_EMULATOR=1 makes this a failure.');
   console.warn(message);

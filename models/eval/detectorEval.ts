@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DetectorOptions, FaceDetector } from '../detect/detector';
-import { decodeImage } from '../image';
-import { Manifest } from '../manifest';
+import { DetectorOptions, FaceDetector } from '../../functions/core/detect/detector';
+import { decodeImage } from '../../functions/core/image';
+import { Manifest } from '../../functions/core/manifest';
 import { AnnotatedFace, AnnotatedImage, DetectionMetrics, ScoredBox, scoreDetections } from './detection';
 
 export interface DetectorRun {

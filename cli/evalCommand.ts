@@ -1,11 +1,11 @@
 /** `memegen eval`: expression accuracy of every model and of the ensemble on labelled crops. */
-import { EMOTIONS } from '../core/emotions';
-import { listLabelledImages, withoutDuplicatesOf } from '../core/eval/dataset';
-import { chosen, decodeDataset, predictDataset } from '../core/eval/expressions';
-import { ClassificationMetrics, metricsOf } from '../core/eval/metrics';
-import { combineAll, readEnsemble } from '../core/expression/ensemble';
-import { ExpressionModel } from '../core/expression/expressionModel';
-import { modelEntry, readManifest } from '../core/manifest';
+import { EMOTIONS } from '../functions/core/emotions';
+import { listLabelledImages, withoutDuplicatesOf } from '../models/eval/dataset';
+import { chosen, decodeDataset, predictDataset } from '../models/eval/expressions';
+import { ClassificationMetrics, metricsOf } from '../models/eval/metrics';
+import { combineAll, readEnsemble } from '../functions/core/expression/ensemble';
+import { ExpressionModel } from '../functions/core/expression/expressionModel';
+import { modelEntry, readManifest } from '../functions/core/manifest';
 import { pct, table } from './format';
 
 export interface EvalReport {

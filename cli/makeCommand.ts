@@ -1,15 +1,15 @@
 /** `memegen make`: memes of one photo, many photos or a folder, written to disk. */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
-import { Analysis, Analyzer } from '../core/analyze';
-import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
-import { ImageError } from '../core/errors';
-import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/layout';
-import { OutputFormat, renderMeme, RenderedCaption } from '../core/render/renderMeme';
+import { Analysis, Analyzer } from '../functions/core/analyze';
+import { isLanguage, Language, LANGUAGES } from '../functions/core/captions/library';
+import { ImageError } from '../functions/core/errors';
+import { isMemeStyle, MemeStyle, MEME_STYLES } from '../functions/core/render/layout';
+import { OutputFormat, renderMeme, RenderedCaption } from '../functions/core/render/renderMeme';
 import { expandInputs } from './analyzeCommand';
 import { Progress } from './progress';
 import { UsageError } from './usage';
-import { projectRoot } from '../core/projectFiles';
+import { projectRoot } from '../functions/core/projectFiles';
 
 export interface MakeArguments {
   inputs: string[];

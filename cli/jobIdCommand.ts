@@ -1,6 +1,6 @@
 /** `memegen job-id gs://BUCKET/OBJECT#GENERATION`: where the meme of a `gsutil cp` upload appears. */
-import { jobIdFor, parseGsUrl } from '../cloud/jobs';
-import { statusObjectName } from '../cloud/status';
+import { jobIdFor, parseGsUrl } from '../functions/cloud/jobs';
+import { statusObjectName } from '../functions/cloud/status';
 import { UsageError } from './usage';
 
 export function jobIdCommand(urls: string[], publicBaseUrl: string | undefined, json: boolean): number {

@@ -7,7 +7,7 @@
  * scripts and tests); otherwise a short guide is printed.
  */
 import { parseArgs } from 'node:util';
-import { SETTINGS } from '../cloud/config';
+import { SETTINGS } from '../functions/cloud/config';
 import { startLocalStack } from './stack';
 
 // No metadata server on a laptop: don't let the Google client libraries probe for one.

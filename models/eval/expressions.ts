@@ -3,9 +3,9 @@
  * (the images are already faces), in batches.
  */
 import { readFileSync } from 'node:fs';
-import { decodeImage, RgbImage } from '../image';
-import { wholeImageFrame } from '../expression/crop';
-import { ExpressionModel } from '../expression/expressionModel';
+import { decodeImage, RgbImage } from '../../functions/core/image';
+import { wholeImageFrame } from '../../functions/core/expression/crop';
+import { ExpressionModel } from '../../functions/core/expression/expressionModel';
 import { LabelledImage } from './dataset';
 
 export interface ModelPredictions {
