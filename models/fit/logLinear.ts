@@ -7,6 +7,7 @@
 import { Emotion, EMOTIONS } from '../../functions/core/emotions';
 import { LOG_FLOOR } from '../../functions/core/expression/ensemble';
 import { Combiner, Predictions, uniform } from './combiners';
+import { domainWeights } from './domains';
 
 export interface LogLinearOptions {
   /** Class c's images count (N / (K · n_c))^power in the loss: 0 plain, 1 fully balanced. */
@@ -17,7 +18,7 @@ export interface LogLinearOptions {
   learningRate: number;
 }
 
-/** Chosen by 5-fold CV on the validation crops from λ ∈ {1e-4, 1e-3, 1e-2} × power ∈ {0, 0.5} (see the README). */
+/** The setting used where none is chosen by cross-validation (tests, member selection). */
 export const LOG_LINEAR_DEFAULTS: LogLinearOptions = {
   balancePower: 0.5,
   l2: 1e-3,
@@ -30,12 +31,17 @@ export function logLinear(options: LogLinearOptions = LOG_LINEAR_DEFAULTS): Comb
     name: 'log-linear',
     description:
       `weighted product of the members: softmax(bias + Σ w · ln p), fitted by class-weighted (power ${options.balancePower}) ` +
-      `cross-entropy with L2 ${options.l2}`,
-    fit: (preds, labels) => fitLogLinear(preds, labels, options),
+      `cross-entropy with L2 ${options.l2}, each data set weighing alike`,
+    fit: (preds, labels, domains) => fitLogLinear(preds, labels, options, domains),
   };
 }
 
-function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions) {
+/** The settings cross-validation chooses the regularisation and class balance from. */
+export const LOG_LINEAR_GRID: LogLinearOptions[] = [0, 0.5].flatMap((balancePower) =>
+  [1e-3, 1e-2, 1e-1].map((l2) => ({ ...LOG_LINEAR_DEFAULTS, balancePower, l2 })),
+);
+
+function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions, domains?: number[]) {
   const models = Object.keys(preds);
   const M = models.length;
   const K = EMOTIONS.length;
@@ -48,10 +54,7 @@ function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions)
       row.forEach((p, c) => (x[(i * M + m) * K + c] = Math.log(Math.max(p, LOG_FLOOR)))),
     ),
   );
-  const counts = EMOTIONS.map((_, c) => labels.filter((l) => l === c).length);
-  const classWeight = counts.map((nc) => (nc > 0 ? (n / (K * nc)) ** o.balancePower : 0));
-  const totalWeight = labels.reduce((s, l) => s + classWeight[l], 0);
-  const sampleWeight = labels.map((l) => classWeight[l] / totalWeight);
+  const sampleWeight = domainWeights(labels, domains ?? labels.map(() => 0), o.balancePower);
 
   // Parameters: w[m * K + c], then bias[c] at B + c. Start from the plain product (w = 1, bias = 0).
   const B = M * K;

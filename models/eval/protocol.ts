@@ -1,0 +1,183 @@
+/**
+ * The validation protocol's data: FER2013 validation crops and the expressions-wild
+ * people held apart from training, each scored two ways:
+ *
+ * - on the crop: the labelled picture itself is the face (what FER2013 figures usually mean);
+ * - end to end: the crop is padded into a picture (models/eval/padded.ts), our detector
+ *   looks for faces, the largest is cut with the runtime framing and classified, exactly
+ *   as `analyze` does; where no face is found there is no answer, which counts as wrong.
+ *
+ * Detections and each model's outputs are cached under .scratch/protocol, keyed by
+ * everything they depend on, so refitting after a change reruns only what changed.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FaceDetector } from '../../functions/core/detect/detector';
+import { FaceFrame, faceFrame, Framing, wholeImageFrame } from '../../functions/core/expression/crop';
+import { ExpressionModel, FrameInput } from '../../functions/core/expression/expressionModel';
+import { decodeImage } from '../../functions/core/image';
+import { datasetSha256, LabelledImage, listLabelledImages, withoutDuplicatesOf } from './dataset';
+import { ModelPredictions } from './expressions';
+import { paddedPicture } from './padded';
+import { readWildImages, wildImagesOf } from './wild';
+
+export type Domain = 'fer2013' | 'wild';
+
+export interface ProtocolSet {
+  domain: Domain;
+  /** What the report calls it. */
+  title: string;
+  items: LabelledImage[];
+  /** Cross-validation groups: the person for expressions-wild, each crop its own for FER2013. */
+  groups: string[];
+  /** The crop's side in the padded picture (0 = as it is). */
+  paddedSide: number;
+  /** sha256 over the items' names and bytes. */
+  sha256: string;
+}
+
+export interface EndToEndPredictions {
+  plain: (Float32Array | null)[];
+  flipped: (Float32Array | null)[];
+}
+
+export interface SetPredictions {
+  crop: ModelPredictions;
+  endToEnd: EndToEndPredictions;
+}
+
+const CACHE = join(__dirname, '..', '..', '.scratch', 'protocol');
+
+const keyOf = (value: unknown) =>
+  createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+
+function cached<T, J>(
+  name: string,
+  key: unknown,
+  make: () => Promise<T>,
+  encode: (v: T) => J,
+  decode: (j: J) => T,
+) {
+  const file = join(CACHE, `${name}-${keyOf(key)}.json`);
+  if (existsSync(file)) return Promise.resolve(decode(JSON.parse(readFileSync(file, 'utf8'))));
+  return make().then((value) => {
+    mkdirSync(CACHE, { recursive: true });
+    writeFileSync(file, JSON.stringify(encode(value)));
+    return value;
+  });
+}
+
+/** The largest face the detector finds in each padded picture, framed as the runtime frames it; null: none. */
+export function locateFaces(
+  set: ProtocolSet,
+  detector: FaceDetector,
+  framing: Framing,
+): Promise<(FaceFrame | null)[]> {
+  return cached(
+    `faces-${set.domain}`,
+    { data: set.sha256, side: set.paddedSide, detector: detector.options, framing },
+    async () => {
+      const frames: (FaceFrame | null)[] = [];
+      for (const item of set.items) {
+        const faces = await detector.detect(await paddedPicture(item.path, set.paddedSide));
+        const largest = faces.reduce<(typeof faces)[number] | null>(
+          (a, b) => (a && a.box.width * a.box.height >= b.box.width * b.box.height ? a : b),
+          null,
+        );
+        frames.push(largest ? faceFrame(largest.box, largest.keypoints, framing) : null);
+      }
+      return frames;
+    },
+    (v) => v,
+    (j) => j as (FaceFrame | null)[],
+  );
+}
+
+type Rows = { plain: (number[] | null)[]; flipped: (number[] | null)[] };
+const rows = (values: (Float32Array | null)[]) =>
+  values.map((r) => (r ? Array.from(r, (v) => +v.toFixed(7)) : null));
+const floats = (values: (number[] | null)[]) => values.map((r) => (r ? Float32Array.from(r) : null));
+
+/** One model's outputs on the set, plain and mirrored, on the crop and end to end. */
+export function predictSet(
+  set: ProtocolSet,
+  model: ExpressionModel,
+  frames: (FaceFrame | null)[],
+): Promise<SetPredictions> {
+  return cached(
+    `${model.id}-${set.domain}`,
+    { data: set.sha256, side: set.paddedSide, model: model.entry.sha256, frames },
+    async () => {
+      const out: SetPredictions = {
+        crop: { plain: [], flipped: [] },
+        endToEnd: { plain: [], flipped: [] },
+      };
+      for (const [i, item] of set.items.entries()) {
+        const image = await decodeImage(readFileSync(item.path));
+        const inputs: FrameInput[] = [{ image, frame: wholeImageFrame(image) }];
+        const frame = frames[i];
+        if (frame) inputs.push({ image: await paddedPicture(item.path, set.paddedSide), frame });
+        const plain = await model.predict(inputs);
+        const flipped = await model.predict(inputs, true);
+        out.crop.plain.push(plain[0]);
+        out.crop.flipped.push(flipped[0]);
+        out.endToEnd.plain.push(frame ? plain[1] : null);
+        out.endToEnd.flipped.push(frame ? flipped[1] : null);
+      }
+      return out;
+    },
+    (v) => ({
+      crop: { plain: rows(v.crop.plain), flipped: rows(v.crop.flipped) },
+      endToEnd: { plain: rows(v.endToEnd.plain), flipped: rows(v.endToEnd.flipped) },
+    }),
+    (j: { crop: Rows; endToEnd: Rows }) => ({
+      crop: {
+        plain: floats(j.crop.plain) as Float32Array[],
+        flipped: floats(j.crop.flipped) as Float32Array[],
+      },
+      endToEnd: { plain: floats(j.endToEnd.plain), flipped: floats(j.endToEnd.flipped) },
+    }),
+  );
+}
+
+/** FER2013's 48-px crops are scaled to this side in the padded picture (as the framing is measured). */
+export const FER_PADDED_SIDE = 192;
+
+/** FER2013 validation, less the crops whose pixels appear in `excludeDuplicatesOf` (the training split). */
+export async function fer2013Set(
+  dir: string,
+  excludeDuplicatesOf?: string,
+): Promise<{ set: ProtocolSet; excluded: LabelledImage[] }> {
+  let items = listLabelledImages(dir);
+  let excluded: LabelledImage[] = [];
+  if (excludeDuplicatesOf) {
+    const { kept, duplicates } = await withoutDuplicatesOf(items, excludeDuplicatesOf);
+    items = kept;
+    excluded = duplicates;
+  }
+  return {
+    set: {
+      domain: 'fer2013',
+      title: 'FER2013 validation',
+      items,
+      groups: items.map((i) => i.name),
+      paddedSide: FER_PADDED_SIDE,
+      sha256: datasetSha256(items),
+    },
+    excluded,
+  };
+}
+
+/** The expressions-wild people held apart from training (models/eval/wild.ts). */
+export function wildValidationSet(dir: string): ProtocolSet {
+  const items = wildImagesOf(readWildImages(dir), 'validation');
+  return {
+    domain: 'wild',
+    title: 'expressions-wild validation people',
+    items,
+    groups: items.map((i) => i.identity),
+    paddedSide: 0,
+    sha256: datasetSha256(items),
+  };
+}
