@@ -502,7 +502,9 @@ class Trainer:
         w = counts ** (-variant['lossWeightPower'])
         self.loss_weights = w * counts.sum() / (w * counts).sum()
         self.n_fer = len(self.y_train)
-        self.steps = (self.n_fer + n_wild) // cfg['train']['batchSize']
+        # Fine-tuning on the CPU: each epoch may draw only a share of the FER2013 crops.
+        self.fer_per_epoch = int(round(self.n_fer * cfg['train'].get('ferShare', 1)))
+        self.steps = (self.fer_per_epoch + n_wild) // cfg['train']['batchSize']
 
     def fresh(self, epochs):
         t = self.cfg['train']
@@ -533,6 +535,7 @@ class Trainer:
             order = torch.randperm(n, device=self.device)
         else:
             order = torch.multinomial(self.sample_weights, n, replacement=True)
+        order = order[:self.fer_per_epoch]
         if self.wild_passes:
             wild = torch.cat([torch.randperm(len(self.x_wild), device=self.device) for _ in range(self.wild_passes)])
             order = torch.cat([order, wild + n])
@@ -597,7 +600,7 @@ class Trainer:
         model, opt, sched, loss_fn = self.fresh(epochs)
         history, truncated = [], False
         bs = self.cfg['train']['batchSize']
-        if self.cfg.get('init'):
+        if self.cfg.get('init') and self.cfg['train'].get('scoreStart', True):
             v = self.validation(model, flip=True)
             log(f'[{label}] start ({self.cfg["init"]["onnx"]}, mirror): FER2013 val {v["fer"]["accuracy"]:.4f} / '
                 f'{v["fer"]["macroRecall"]:.4f}' + (f'; wild val {v["wild"]["accuracy"]:.4f} / {v["wild"]["macroRecall"]:.4f}'
@@ -806,6 +809,30 @@ def summary(m):
                               'truncated', 'seconds', 'environment', 'final', 'history')}
 
 
+def write_comparison_table(cfg, metas, winner):
+    """<id>.comparison.md beside the JSON: the variants side by side, for the README to link."""
+    pct = lambda v: f'{v * 100:.1f} %'  # noqa: E731
+    lines = [f'# {cfg["id"]}: variants compared', '',
+             f'Written by `train.py --step select` from `{cfg.get("comparison")}`; do not edit by hand.', '',
+             'PyTorch, face and mirror averaged; FER2013 validation less training duplicates (FER2013 labels) and the',
+             'expressions-wild validation people (crops cut by our detector, as `prepare-wild.ts` makes them).', '',
+             '| variant | FER2013 weight in the targets | wild passes per epoch | epochs | FER2013 val accuracy / macro recall '
+             '| wild val accuracy / macro recall | objective | minutes | device |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for n, m in metas.items():
+        f = m['final']
+        obj = (objective(f['flip']) + objective(f['wildFlip'])) / 2
+        lines.append(f'| {"**" + n + "** (kept)" if n == winner else n} | {m.get("fer2013Weight")} | {m.get("wildPasses", 0)} '
+                     f'| {m["epochsRun"]} | {pct(f["flip"]["accuracy"])} / {pct(f["flip"]["macroRecall"])} '
+                     f'| {pct(f["wildFlip"]["accuracy"])} / {pct(f["wildFlip"]["macroRecall"])} | {obj * 100:.2f} '
+                     f'| {m["seconds"] / 60:.0f} | {describe_device(m["environment"])} |')
+    start = metas[winner]['history'][0] if metas[winner]['history'] else None
+    if start is not None and cfg.get('init'):
+        lines += ['', f'Every variant starts from `{cfg["init"]["onnx"]}`; the per-epoch figures are in the JSON.']
+    with open(os.path.join(HERE, f'{cfg["id"]}.comparison.md'), 'w') as fh:
+        fh.write('\n'.join(lines) + '\n')
+
+
 def step_select(cfg, args, scratch):
     """Picks the final model from the last sweep folder in --sweep (comma-separated); earlier
     folders are recorded in comparison.json beside it."""
@@ -818,6 +845,8 @@ def step_select(cfg, args, scratch):
            'winner': winner, 'eligible': eligible,
            'variants': {n: summary(m) for n, m in metas.items()}, 'earlierSweeps': earlier}
     write_json(os.path.join(HERE, cfg.get('comparison', 'comparison.json')), out)
+    if cfg['selection'].get('domains'):
+        write_comparison_table(cfg, metas, winner)
     for n, m in metas.items():
         fl, pl = m['final']['flip'], m['final']['plain']
         log(f'{n:20s} {m["params"]:8d} params, {m["epochsRun"]} epochs: accuracy {pl["accuracy"]:.4f} / macro '
