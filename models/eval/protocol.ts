@@ -11,7 +11,7 @@
  * everything they depend on, so refitting after a change reruns only what changed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaceDetector } from '../../functions/core/detect/detector';
 import { FaceFrame, faceFrame, Framing, wholeImageFrame } from '../../functions/core/expression/crop';
@@ -52,7 +52,8 @@ const CACHE = join(__dirname, '..', '..', '.scratch', 'protocol');
 const keyOf = (value: unknown) =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
 
-function cached<T, J>(
+/** A JSON file under .scratch/protocol keyed by a hash of everything the value depends on. */
+export function cached<T, J>(
   name: string,
   key: unknown,
   make: () => Promise<T>,
@@ -99,46 +100,68 @@ const rows = (values: (Float32Array | null)[]) =>
   values.map((r) => (r ? Array.from(r, (v) => +v.toFixed(7)) : null));
 const floats = (values: (number[] | null)[]) => values.map((r) => (r ? Float32Array.from(r) : null));
 
-/** One model's outputs on the set, plain and mirrored, on the crop and end to end. */
-export function predictSet(
+/**
+ * Each model's outputs on the set, plain and mirrored, on the crop and end to end. Models
+ * already cached are read back; the others share one pass over the pictures (decoding
+ * and padding a picture costs more than a 48-px model).
+ */
+export async function predictSet(
   set: ProtocolSet,
-  model: ExpressionModel,
+  models: ExpressionModel[],
   frames: (FaceFrame | null)[],
-): Promise<SetPredictions> {
-  return cached(
-    `${model.id}-${set.domain}`,
-    { data: set.sha256, side: set.paddedSide, model: model.entry.sha256, frames },
-    async () => {
-      const out: SetPredictions = {
-        crop: { plain: [], flipped: [] },
-        endToEnd: { plain: [], flipped: [] },
+): Promise<Record<string, SetPredictions>> {
+  const keyFor = (model: ExpressionModel) => ({
+    data: set.sha256,
+    side: set.paddedSide,
+    model: model.entry.sha256,
+    frames,
+  });
+  const fileFor = (model: ExpressionModel) =>
+    join(CACHE, `${model.id}-${set.domain}-${keyOf(keyFor(model))}.json`);
+  const out: Record<string, SetPredictions> = {};
+  for (const model of models) {
+    if (existsSync(fileFor(model))) {
+      const j = JSON.parse(readFileSync(fileFor(model), 'utf8')) as { crop: Rows; endToEnd: Rows };
+      out[model.id] = {
+        crop: {
+          plain: floats(j.crop.plain) as Float32Array[],
+          flipped: floats(j.crop.flipped) as Float32Array[],
+        },
+        endToEnd: { plain: floats(j.endToEnd.plain), flipped: floats(j.endToEnd.flipped) },
       };
-      for (const [i, item] of set.items.entries()) {
-        const image = await decodeImage(readFileSync(item.path));
-        const inputs: FrameInput[] = [{ image, frame: wholeImageFrame(image) }];
-        const frame = frames[i];
-        if (frame) inputs.push({ image: await paddedPicture(item.path, set.paddedSide), frame });
-        const plain = await model.predict(inputs);
-        const flipped = await model.predict(inputs, true);
-        out.crop.plain.push(plain[0]);
-        out.crop.flipped.push(flipped[0]);
-        out.endToEnd.plain.push(frame ? plain[1] : null);
-        out.endToEnd.flipped.push(frame ? flipped[1] : null);
-      }
-      return out;
-    },
-    (v) => ({
-      crop: { plain: rows(v.crop.plain), flipped: rows(v.crop.flipped) },
-      endToEnd: { plain: rows(v.endToEnd.plain), flipped: rows(v.endToEnd.flipped) },
-    }),
-    (j: { crop: Rows; endToEnd: Rows }) => ({
-      crop: {
-        plain: floats(j.crop.plain) as Float32Array[],
-        flipped: floats(j.crop.flipped) as Float32Array[],
-      },
-      endToEnd: { plain: floats(j.endToEnd.plain), flipped: floats(j.endToEnd.flipped) },
-    }),
-  );
+    }
+  }
+  const todo = models.filter((m) => !out[m.id]);
+  if (todo.length === 0) return out;
+  for (const m of todo)
+    out[m.id] = { crop: { plain: [], flipped: [] }, endToEnd: { plain: [], flipped: [] } };
+  for (const [i, item] of set.items.entries()) {
+    const image = await decodeImage(readFileSync(item.path));
+    const inputs: FrameInput[] = [{ image, frame: wholeImageFrame(image) }];
+    const frame = frames[i];
+    if (frame) inputs.push({ image: await paddedPicture(item.path, set.paddedSide), frame });
+    for (const model of todo) {
+      const plain = await model.predict(inputs);
+      const flipped = await model.predict(inputs, true);
+      const o = out[model.id];
+      o.crop.plain.push(plain[0]);
+      o.crop.flipped.push(flipped[0]);
+      o.endToEnd.plain.push(frame ? plain[1] : null);
+      o.endToEnd.flipped.push(frame ? flipped[1] : null);
+    }
+  }
+  mkdirSync(CACHE, { recursive: true });
+  for (const model of todo) {
+    const v = out[model.id];
+    writeFileSync(
+      fileFor(model),
+      JSON.stringify({
+        crop: { plain: rows(v.crop.plain), flipped: rows(v.crop.flipped) },
+        endToEnd: { plain: rows(v.endToEnd.plain), flipped: rows(v.endToEnd.flipped) },
+      }),
+    );
+  }
+  return out;
 }
 
 /** FER2013's 48-px crops are scaled to this side in the padded picture (as the framing is measured). */
@@ -152,9 +175,20 @@ export async function fer2013Set(
   let items = listLabelledImages(dir);
   let excluded: LabelledImage[] = [];
   if (excludeDuplicatesOf) {
-    const { kept, duplicates } = await withoutDuplicatesOf(items, excludeDuplicatesOf);
-    items = kept;
-    excluded = duplicates;
+    // Hashing 28,709 training pictures takes minutes: the answer is kept for the same two folders' contents.
+    const names = await cached(
+      'duplicates',
+      {
+        data: datasetSha256(items),
+        against: excludeDuplicatesOf,
+        files: readdirSync(excludeDuplicatesOf, { recursive: true }).length,
+      },
+      async () => (await withoutDuplicatesOf(items, excludeDuplicatesOf)).duplicates.map((d) => d.name),
+      (v) => v,
+      (j) => j,
+    );
+    excluded = items.filter((i) => names.includes(i.name));
+    items = items.filter((i) => !names.includes(i.name));
   }
   return {
     set: {

@@ -31,6 +31,7 @@ import { Manifest, readManifest } from '../../functions/core/manifest';
 import { averaged } from '../eval/expressions';
 import { EndToEndMetrics, endToEndMetrics } from '../eval/metrics';
 import {
+  cached,
   fer2013Set,
   locateFaces,
   predictSet,
@@ -126,7 +127,13 @@ async function main(): Promise<void> {
   for (const s of sets) console.log(`${s.title}: ${s.items.length} pictures`);
 
   const detector = await FaceDetector.load(manifest);
-  const framing = await measureFraming(detector, fer.items);
+  const framing = await cached(
+    'framing',
+    { data: fer.sha256, detector: detector.options },
+    () => measureFraming(detector, fer.items),
+    (v) => v,
+    (j) => j,
+  );
   console.log(
     `framing: margin ${framing.margin}, shiftUp ${framing.shiftUp} (${framing.detected}/${framing.crops} crops)`,
   );
@@ -141,11 +148,12 @@ async function main(): Promise<void> {
   const entries = manifest.models.filter((m) => m.task === 'expression');
   const loaded: Record<string, ExpressionModel> = {};
   const raw: Record<string, SetPredictions[]> = {};
-  for (const entry of entries) {
-    loaded[entry.id] = await ExpressionModel.load(entry, { intraOpNumThreads: 1 });
-    raw[entry.id] = [];
-    for (const [d, s] of sets.entries()) raw[entry.id].push(await predictSet(s, loaded[entry.id], frames[d]));
-    console.log(`${entry.id}: predicted`);
+  for (const entry of entries) loaded[entry.id] = await ExpressionModel.load(entry, { intraOpNumThreads: 1 });
+  for (const e of entries) raw[e.id] = [];
+  for (const [d, s] of sets.entries()) {
+    const out = await predictSet(s, Object.values(loaded), frames[d]);
+    for (const e of entries) raw[e.id].push(out[e.id]);
+    console.log(`${s.title}: every model predicted`);
   }
   // Pooled samples: every picture of both sets, in set order.
   const labels = sets.flatMap((s) => s.items.map((i) => i.labelIndex));
