@@ -22,7 +22,7 @@ export interface LogLinearOptions {
 export const LOG_LINEAR_DEFAULTS: LogLinearOptions = {
   balancePower: 0.5,
   l2: 1e-3,
-  iterations: 1500,
+  iterations: 600,
   learningRate: 0.05,
 };
 
@@ -38,7 +38,7 @@ export function logLinear(options: LogLinearOptions = LOG_LINEAR_DEFAULTS): Comb
 
 /** The settings cross-validation chooses the regularisation and class balance from. */
 export const LOG_LINEAR_GRID: LogLinearOptions[] = [0, 0.5].flatMap((balancePower) =>
-  [1e-3, 1e-2, 1e-1].map((l2) => ({ ...LOG_LINEAR_DEFAULTS, balancePower, l2 })),
+  [1e-3, 3e-2].map((l2) => ({ ...LOG_LINEAR_DEFAULTS, balancePower, l2 })),
 );
 
 function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions, domains?: number[]) {

@@ -155,14 +155,14 @@ export function writeReport(path: string, r: ReportInput): void {
     '',
     '## Members: each must earn its milliseconds',
     '',
-    'CPU time per face (user + system, so other work on the machine does not inflate it), crop +',
+    'Time per face, the fastest of 300 runs (other work on a shared machine only slows a run down), crop +',
     'preprocessing + inference, one onnxruntime thread, measured by this run; with the mirror, face and mirror',
     `run in one batch. Budget ${r.budgetMs} ms for the whole ensemble; members are chosen within`,
     `${r.allowedMs.toFixed(1)} ms (a margin for other machines). Forward selection on the CV objective (log-linear,`,
     'default setting): start from the best member alone; add the member (with or without its mirror) that raises',
     'it most, if that gain is at least 0.5 points and the budget holds.',
     '',
-    '| model | CPU ms per face | objective alone, end to end: plain → with mirror |',
+    '| model | ms per face | objective alone, end to end: plain → with mirror |',
     '|---|---|---|',
     ...Object.entries(r.flipGain).map(
       ([m, g]) =>
