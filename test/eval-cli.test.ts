@@ -51,7 +51,9 @@ describe('memegen eval --json on FER2013 validation', () => {
 
   it('reproduces the ensemble score models:fit recorded, on the same de-duplicated crops', async () => {
     const ensemble = readEnsemble();
-    const data = ensemble.data as { images: number; excludedDuplicates?: { names: string[] } };
+    const data = (
+      ensemble.data as Record<string, { images: number; excludedDuplicates?: { names: string[] } }>
+    ).fer2013;
     const leftOut = new Set(data.excludedDuplicates?.names ?? []);
     // The fit's data: the validation folder less the crops it listed as training duplicates.
     const dir = mkdtempSync(join(tmpdir(), 'memegen-fer-'));
@@ -67,13 +69,15 @@ describe('memegen eval --json on FER2013 validation', () => {
     expect(kept).toBe(data.images);
     const fitData = (await runJson(['eval', dir, '--json'])) as typeof report;
     rmSync(dir, { recursive: true });
-    const recorded = ensemble.fittedDataScore as { accuracy: number; macroRecall: number };
+    const recorded = (ensemble.fittedDataScore as { fer2013Crops: { accuracy: number; macroRecall: number } })
+      .fer2013Crops;
     expect(fitData.ensemble.accuracy).toBeCloseTo(recorded.accuracy, 3);
     expect(fitData.ensemble.macroRecall).toBeCloseTo(recorded.macroRecall, 3);
   }, 300_000);
 
-  it('beats every member alone on macro recall', () => {
-    for (const m of Object.values(report.models))
-      expect(report.ensemble.macroRecall).toBeGreaterThan(m.macroRecall);
+  it('reads FER2013 far above chance (1 in 7) with every member and the ensemble', () => {
+    // The ensemble is fitted across FER2013 and photos, so on FER2013 alone it need not beat a member.
+    for (const m of [...Object.values(report.models), report.ensemble])
+      expect(m.accuracy).toBeGreaterThan(0.5);
   });
 });
