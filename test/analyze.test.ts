@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { analyzeImage } from '../functions/core/analyze';
 import { EMOTIONS } from '../functions/core/emotions';
 import { iou } from '../functions/core/geometry';
+import { closeUp } from '../bench/photos';
 import { PHOTOS } from './support/sharedData';
 
 // Face counts from test/photos/README.md (the photos' own documentation).
@@ -86,6 +87,14 @@ describe('analyzeImage', () => {
     expect(iou(large.faces[0].box, scaled)).toBeGreaterThan(0.8);
     expect(large.faces[0].keypoints.leftEye.x).toBeCloseTo(small.faces[0].keypoints.leftEye.x * 8, -2);
     expect(large.faces[0].dominant).toBe('happy');
+  });
+
+  it('finds the face of a close-up that fills the frame, once', async () => {
+    const analysis = await analyzeImage(await closeUp());
+    expect(analysis.faces).toHaveLength(1);
+    const { box } = analysis.faces[0];
+    expect(box.height).toBeGreaterThan(0.6 * analysis.height);
+    expect(box.width).toBeGreaterThan(0.6 * analysis.width);
   });
 
   it('finds a face that is tilted and levels it for the expression models', async () => {
