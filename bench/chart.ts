@@ -4,7 +4,7 @@
  * face-api on TensorFlow.js WASM doing detection and expressions only.
  */
 import { writeFileSync } from 'node:fs';
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas } from '../functions/core/render/canvas';
 import { FAMILY, fontShorthand, registerBundledFonts } from '../functions/core/render/fonts';
 import { BaselineResult } from './baseline';
 import { PhotoStages } from './stages';

@@ -3,7 +3,7 @@
  * cloud, like analyzeImage.
  */
 import { createHash } from 'node:crypto';
-import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
+import { Canvas, createCanvas, ImageData } from './canvas';
 import sharp from 'sharp';
 import { Analysis, analyzeImage, Analyzer } from '../analyze';
 import { chooseCaption, CaptionKind } from '../captions/choose';
