@@ -59,7 +59,7 @@ test('the zip holds what the buildpack and the runtime need', () => {
   ]) {
     expect(names).toContain(file);
   }
-  for (const model of ['blazeface-back.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
+  for (const model of ['yunet_n_dynamic.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
     expect(shippedModels(ROOT)).toContain(model);
   for (const model of shippedModels(ROOT)) expect(names).toContain(`models/${model}`);
   // Comparison-only exports are not shipped.

@@ -42,7 +42,8 @@ const FACEAPI = '@vladmandic/face-api' as const;
 export const EXPORTS: ExportSpec[] = [
   {
     id: 'blazeface-back',
-    shipped: true,
+    // Comparison-only since YuNet replaced it (models/DETECTION.md).
+    shipped: false,
     keypoints: 6,
     task: 'face-detection',
     description:
