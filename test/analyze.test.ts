@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { analyzeImage } from '../functions/core/analyze';
 import { EMOTIONS } from '../functions/core/emotions';
+import { faceRoll } from '../functions/core/expression/crop';
 import { iou } from '../functions/core/geometry';
 import { closeUp } from '../bench/photos';
 import { PHOTOS } from './support/sharedData';
@@ -96,6 +97,20 @@ describe('analyzeImage', () => {
     expect(box.height).toBeGreaterThan(0.6 * analysis.height);
     expect(box.width).toBeGreaterThan(0.6 * analysis.width);
   });
+
+  it.each([90, 180, 270])(
+    'reads a face turned %i° the right way up: found, levelled by its eyes, still happy',
+    async (degrees) => {
+      const turned = await sharp(photo('skimage_astronaut.png')).rotate(degrees).png().toBuffer();
+      const analysis = await analyzeImage(turned);
+      expect(analysis.faces).toHaveLength(1);
+      const { keypoints, dominant } = analysis.faces[0];
+      // The eye line turned with the picture, and the mouth is below the eyes as the face sees it.
+      const roll = (faceRoll(keypoints) * 180) / Math.PI;
+      expect(Math.abs(((((roll - degrees) % 360) + 540) % 360) - 180)).toBeLessThan(25);
+      expect(dominant).toBe('happy');
+    },
+  );
 
   it('finds a face that is tilted and levels it for the expression models', async () => {
     const tilted = await sharp(photo('skimage_astronaut.png'))

@@ -14,7 +14,7 @@ import { BlazeFace } from './blazeface';
 import { Letterbox, letterbox, Region, tileLetterboxes } from './letterbox';
 import { hardNms, RawDetection, weightedNms } from './nms';
 import { SsdMobilenet } from './ssdMobilenet';
-import { scaledView, turnedView, View } from './views';
+import { scaledView, squareView, turnedView, View } from './views';
 import { YuNet } from './yunet';
 
 /**
@@ -51,6 +51,20 @@ export interface CloseUpOptions {
   margin: number;
 }
 
+/**
+ * A second look at every face found, in a small square around it turned a quarter, a half
+ * and three quarters (all faces and turns in one model run): YuNet, trained on upright
+ * faces, finds many faces lying sideways or upside down but places their eyes and mouth as
+ * if they stood upright. When a turned look is surer of the face than the upright one, its
+ * box and landmarks replace the first ones, and the crop is levelled the right way up.
+ */
+export interface OrientOptions {
+  /** Side of the square looked at, in sides of the face's box (the face and its surroundings). */
+  context: number;
+  /** That square's side in the model's input, in pixels. */
+  size: number;
+}
+
 export interface DetectorOptions {
   model: string;
   minScore: number;
@@ -82,6 +96,8 @@ export interface DetectorOptions {
   turnLongSide?: number;
   /** Dynamic-input models: the close-up pass, when set. */
   closeUp?: CloseUpOptions;
+  /** Dynamic-input models: the turned second look at each face found, when set. */
+  orient?: OrientOptions;
 }
 
 /**
@@ -105,10 +121,11 @@ export function readDetectorOptions(dir = modelsDir()): DetectorOptions {
     (o.nms !== undefined && o.nms !== 'weighted' && o.nms !== 'hard') ||
     (o.turns !== undefined && !o.turns.every(Number.isInteger)) ||
     (o.turnLongSide !== undefined && !(o.turnLongSide > 0)) ||
-    (c !== undefined && !(c.below > 0 && c.longSide > 0 && c.margin >= 0))
+    (c !== undefined && !(c.below > 0 && c.longSide > 0 && c.margin >= 0)) ||
+    (o.orient !== undefined && !(o.orient.context >= 1 && o.orient.size >= 32))
   ) {
     throw new Error(
-      `${join(dir, 'detector.json')}: inputLongSide, nms, turns, turnLongSide or closeUp is malformed`,
+      `${join(dir, 'detector.json')}: inputLongSide, nms, turns, turnLongSide, closeUp or orient is malformed`,
     );
   }
   return o;
@@ -224,11 +241,49 @@ export class FaceDetector {
   }
 
   async detect(img: RgbImage): Promise<DetectedFace[]> {
-    const raw =
-      this.model.kind === 'dynamic'
-        ? await this.dynamicRaw(img, this.model.model)
-        : await this.squareRaw(img, this.model.model);
-    return this.finish(raw, img);
+    if (this.model.kind === 'square') return this.finish(await this.squareRaw(img, this.model.model), img);
+    const faces = this.finish(await this.dynamicRaw(img, this.model.model), img);
+    const { orient } = this.options;
+    return orient ? this.oriented(img, faces, this.model.model, orient) : faces;
+  }
+
+  /** {@link OrientOptions}: each face's box and landmarks from the turn in which the model is surest of it. */
+  private async oriented(
+    img: RgbImage,
+    faces: DetectedFace[],
+    model: YuNet,
+    orient: OrientOptions,
+  ): Promise<DetectedFace[]> {
+    if (faces.length === 0) return faces;
+    const looks = faces.map((f) => {
+      const centre = { x: f.box.x + f.box.width / 2, y: f.box.y + f.box.height / 2 };
+      const side = orient.context * Math.max(f.box.width, f.box.height);
+      const upright = squareView(img, centre, side, orient.size);
+      return { centre, side, views: [0, 1, 2, 3].map((t) => turnedView(upright, t)) };
+    });
+    const found = await model.detectBatch(
+      looks.flatMap((l) => l.views),
+      this.options.minScore,
+    );
+    return faces.map((face, i) => {
+      const { centre, side } = looks[i]!;
+      // The face looked at: the surest detection near the square's centre, of about the face's size, per turn.
+      const best = [0, 1, 2, 3].map((t) =>
+        found[i * 4 + t]!.filter((d) => {
+          const s = Math.max(d.box.width, d.box.height);
+          return (
+            Math.abs(d.box.x + d.box.width / 2 - centre.x) < side / 4 &&
+            Math.abs(d.box.y + d.box.height / 2 - centre.y) < side / 4 &&
+            s > side / (2 * orient.context) &&
+            s < (2 * side) / orient.context
+          );
+        }).reduce<RawDetection | undefined>((a, d) => (!a || d.score > a.score ? d : a), undefined),
+      );
+      const turn = best.reduce((a, d, t) => ((d?.score ?? 0) > (best[a]?.score ?? 0) ? t : a), 0);
+      if (turn === 0) return face;
+      const turned = toFace(best[turn]!, img.width, img.height);
+      return { ...turned, score: face.score };
+    });
   }
 
   private finish(raw: RawDetection[], img: RgbImage): DetectedFace[] {

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { Point } from '../geometry';
 import { RgbImage } from '../image';
+import { warpFrame } from '../expression/crop';
 
 export interface View {
   /** RGB, interleaved, width × height. */
@@ -96,4 +97,19 @@ export function turnedView(view: View, quarterTurns: number): View {
   const back = (p: Point): Point =>
     turns === 1 ? { x: p.y, y: h - p.x } : turns === 2 ? { x: w - p.x, y: h - p.y } : { x: w - p.y, y: p.x };
   return { pixels: out, width, height, toPicture: (p) => view.toPicture(back(p)) };
+}
+
+/**
+ * A square of the picture around `centre`, `side` pixels wide, resampled to `size` pixels
+ * (edge pixels repeated beyond the picture): a face's surroundings for a second look.
+ */
+export function squareView(img: RgbImage, centre: Point, side: number, size: number): View {
+  const pixels = warpFrame(img, { center: centre, side, angle: 0 }, size);
+  const step = side / size;
+  return {
+    pixels,
+    width: size,
+    height: size,
+    toPicture: (p) => ({ x: centre.x + (p.x - size / 2) * step, y: centre.y + (p.y - size / 2) * step }),
+  };
 }

@@ -46,26 +46,33 @@ export class YuNet {
     return new YuNet(entry, await loadSession(entry, options));
   }
 
-  /** The view as the graph's input tensor: BGR planes, normalised per the manifest, zero-padded. */
-  private input(view: View): ort.Tensor {
-    const width = paddedTo(view.width, this.multiple);
-    const height = paddedTo(view.height, this.multiple);
+  /** Views of one size as the graph's input tensor: BGR planes, normalised per the manifest, zero-padded. */
+  private input(views: View[]): ort.Tensor {
+    const width = paddedTo(views[0]!.width, this.multiple);
+    const height = paddedTo(views[0]!.height, this.multiple);
     const plane = width * height;
     const { mean, scale } = this.entry.preprocessing;
-    const data = new Float32Array(3 * plane);
+    const data = new Float32Array(views.length * 3 * plane);
     // Padding is black, as OpenCV pads (0 before normalisation).
-    for (let c = 0; c < 3; c++) if (mean[c] !== 0) data.fill(-mean[c] * scale, c * plane, (c + 1) * plane);
-    const px = view.pixels;
-    for (let y = 0; y < view.height; y++) {
-      let from = y * view.width * 3;
-      let to = y * width;
-      for (let x = 0; x < view.width; x++, from += 3, to++) {
-        data[to] = (px[from + 2]! - mean[0]) * scale; // B
-        data[plane + to] = (px[from + 1]! - mean[1]) * scale; // G
-        data[2 * plane + to] = (px[from]! - mean[2]) * scale; // R
-      }
+    for (let c = 0; c < 3 * views.length; c++) {
+      if (mean[c % 3] !== 0) data.fill(-mean[c % 3]! * scale, c * plane, (c + 1) * plane);
     }
-    return new ort.Tensor('float32', data, [1, 3, height, width]);
+    views.forEach((view, n) => {
+      if (view.width !== views[0]!.width || view.height !== views[0]!.height)
+        throw new Error('views run together must have one size');
+      const base = n * 3 * plane;
+      const px = view.pixels;
+      for (let y = 0; y < view.height; y++) {
+        let from = y * view.width * 3;
+        let to = base + y * width;
+        for (let x = 0; x < view.width; x++, from += 3, to++) {
+          data[to] = (px[from + 2]! - mean[0]!) * scale; // B
+          data[plane + to] = (px[from + 1]! - mean[1]!) * scale; // G
+          data[2 * plane + to] = (px[from]! - mean[2]!) * scale; // R
+        }
+      }
+    });
+    return new ort.Tensor('float32', data, [views.length, 3, height, width]);
   }
 
   /**
@@ -73,10 +80,16 @@ export class YuNet {
    * the detector's common order: right eye, left eye, nose, mouth (midpoint of its corners).
    */
   async detect(view: View, minScore: number): Promise<RawDetection[]> {
-    const input = this.input(view);
+    return (await this.detectBatch([view], minScore))[0]!;
+  }
+
+  /** {@link detect} for views of one size, in one session run. */
+  async detectBatch(views: View[], minScore: number): Promise<RawDetection[][]> {
+    if (views.length === 0) return [];
+    const input = this.input(views);
     const [, , height, width] = input.dims;
     const out = await this.session.run({ [this.entry.input.name]: input });
-    const found: RawDetection[] = [];
+    const found: RawDetection[][] = views.map(() => []);
     for (const stride of STRIDES) {
       const cls = out[`cls_${stride}`].data as Float32Array;
       const obj = out[`obj_${stride}`].data as Float32Array;
@@ -84,45 +97,51 @@ export class YuNet {
       const kps = out[`kps_${stride}`].data as Float32Array;
       const cols = width / stride;
       const cells = cols * (height / stride);
-      if (cls.length !== cells)
-        throw new Error(`${this.entry.id}: cls_${stride} has ${cls.length} cells, expected ${cells}`);
-      for (let i = 0; i < cells; i++) {
-        const score = Math.sqrt(clamp01(cls[i]!) * clamp01(obj[i]!));
-        if (score < minScore) continue;
-        const col = i % cols;
-        const row = (i - col) / cols;
-        const cx = (col + bbox[i * 4]!) * stride;
-        const cy = (row + bbox[i * 4 + 1]!) * stride;
-        const w = Math.exp(bbox[i * 4 + 2]!) * stride;
-        const h = Math.exp(bbox[i * 4 + 3]!) * stride;
-        const points: Point[] = [];
-        for (let k = 0; k < LANDMARKS; k++) {
-          points.push(
-            view.toPicture({
-              x: (col + kps[i * 10 + 2 * k]!) * stride,
-              y: (row + kps[i * 10 + 2 * k + 1]!) * stride,
-            }),
-          );
+      if (cls.length !== cells * views.length)
+        throw new Error(
+          `${this.entry.id}: cls_${stride} has ${cls.length} cells, expected ${cells * views.length}`,
+        );
+      for (let n = 0; n < views.length; n++) {
+        const view = views[n]!;
+        for (let c = 0; c < cells; c++) {
+          const i = n * cells + c;
+          const score = Math.sqrt(clamp01(cls[i]!) * clamp01(obj[i]!));
+          if (score < minScore) continue;
+          const col = c % cols;
+          const row = (c - col) / cols;
+          const cx = (col + bbox[i * 4]!) * stride;
+          const cy = (row + bbox[i * 4 + 1]!) * stride;
+          const w = Math.exp(bbox[i * 4 + 2]!) * stride;
+          const h = Math.exp(bbox[i * 4 + 3]!) * stride;
+          const points: Point[] = [];
+          for (let k = 0; k < LANDMARKS; k++) {
+            points.push(
+              view.toPicture({
+                x: (col + kps[i * 10 + 2 * k]!) * stride,
+                y: (row + kps[i * 10 + 2 * k + 1]!) * stride,
+              }),
+            );
+          }
+          // A turned view maps the box's corners to other corners: take their extent.
+          const a = view.toPicture({ x: cx - w / 2, y: cy - h / 2 });
+          const b = view.toPicture({ x: cx + w / 2, y: cy + h / 2 });
+          const [rightEye, leftEye, nose, rightMouth, leftMouth] = points;
+          found[n]!.push({
+            score,
+            box: {
+              x: Math.min(a.x, b.x),
+              y: Math.min(a.y, b.y),
+              width: Math.abs(b.x - a.x),
+              height: Math.abs(b.y - a.y),
+            },
+            keypoints: [
+              rightEye!,
+              leftEye!,
+              nose!,
+              { x: (rightMouth!.x + leftMouth!.x) / 2, y: (rightMouth!.y + leftMouth!.y) / 2 },
+            ],
+          });
         }
-        // A turned view maps the box's corners to other corners: take their extent.
-        const a = view.toPicture({ x: cx - w / 2, y: cy - h / 2 });
-        const b = view.toPicture({ x: cx + w / 2, y: cy + h / 2 });
-        const [rightEye, leftEye, nose, rightMouth, leftMouth] = points;
-        found.push({
-          score,
-          box: {
-            x: Math.min(a.x, b.x),
-            y: Math.min(a.y, b.y),
-            width: Math.abs(b.x - a.x),
-            height: Math.abs(b.y - a.y),
-          },
-          keypoints: [
-            rightEye,
-            leftEye,
-            nose,
-            { x: (rightMouth.x + leftMouth.x) / 2, y: (rightMouth.y + leftMouth.y) / 2 },
-          ],
-        });
       }
     }
     return found;

@@ -4,7 +4,7 @@
  * to each model's input.
  */
 import { Box, Point } from '../geometry';
-import { Keypoints } from '../detect/detector';
+import type { Keypoints } from '../detect/detector';
 import { RgbImage } from '../image';
 
 /** A square in the picture: its centre, side length in pixels and rotation in radians. */
