@@ -1,5 +1,5 @@
 /**
- * `npm run models:detectors -- --data <faces-boxes dir> --close-ups <expressions-wild dir> [--rolled-images N]`
+ * `npm run models:detectors -- --data <faces-boxes dir> --close-ups <expressions-wild dir> [--rolled-images N] [--reuse-comparison]`
  *
  * Chooses the shipped face detector by measurement:
  * 1. every detector in models/ (YuNet at several input sizes; BlazeFace, MediaPipe and SSD
@@ -9,11 +9,12 @@
  * 2. turned passes for rolled faces, measured on the same pictures turned 0–180°;
  * 3. the close-up pass, chosen on one half of the people of expressions-wild, reported on the other;
  * 4. the result run as shipped on the WIDER images.
+ * `--reuse-comparison` takes step 1 from the last run (.cache/), when only steps 2-4 changed.
  * Writes models/detector.json (read at run time), each detector's figures into
  * models/models.json, and models/DETECTION.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloseUpOptions, DetectorOptions, tileRegions } from '../../functions/core/detect/detector';
 import { paddedTo } from '../../functions/core/detect/yunet';
@@ -32,6 +33,8 @@ import { marginOf, pick, Row, RULE } from './detectorRule';
 import { ANGLES, measureRolledFaces, RolledResult } from './rolledFaces';
 
 const MODELS_DIR = join(__dirname, '..');
+/** Step 1's operating points, kept for `--reuse-comparison` (the comparison takes most of the run). */
+const COMPARISON_CACHE = join(MODELS_DIR, '..', '.cache', 'models-detectors', 'comparison.json');
 const THRESHOLDS = [0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8];
 /**
  * Minimum face height as a fraction of the picture's long side (0.03 = 31 px on 1024).
@@ -49,10 +52,13 @@ const IOU_THRESHOLD = 0.3;
 
 /** Turned passes may add at most this share to the detection time (the 12 ms budget over ~8 ms upright). */
 const MAX_TURN_COST = 0.5;
+/** The turned second look at each face found: a square twice the face's box, 64 px in the model. */
+const ORIENT = { context: 2, size: 64 };
 const TURN_RULE =
-  `turned passes are shipped when a variant keeps the upright targets with the same margin and adds at most ` +
-  `${MAX_TURN_COST * 100} % to the detection time (timed interleaved); of those, the one that finds the most faces ` +
-  `turned 90°, 135° and 180° with their eyes right (mean of the three); none if no variant qualifies`;
+  `a variant for rolled faces (turned passes, or a turned second look at each face found) is shipped when it keeps ` +
+  `the upright targets with the same margin and adds at most ${MAX_TURN_COST * 100} % to the detection time (timed ` +
+  `interleaved); of those, the one that finds the most faces turned 90°, 135° and 180° with their eyes right ` +
+  `(mean of the three); none if no variant qualifies`;
 
 const CLOSE_UP_SIDES = [128, 160, 192, 256];
 const CLOSE_UP_MARGINS = [0, 0.25, 0.5];
@@ -63,6 +69,17 @@ const CLOSE_UP_RULE =
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 const log = (line: string) => console.log(line);
+
+/**
+ * Options every comparison states in full: FaceDetector.load fills what is missing from the
+ * shipped models/detector.json, whose extra passes must not leak into other configurations.
+ */
+const NO_EXTRA_PASSES: Partial<DetectorOptions> = {
+  turns: [],
+  turnLongSide: undefined,
+  closeUp: undefined,
+  orient: undefined,
+};
 
 interface Config {
   entry: ModelEntry;
@@ -80,7 +97,14 @@ function configsFor(detectors: ModelEntry[], annotations: AnnotatedImage[]): Con
       return INPUT_LONG_SIDES.map((side) => ({
         entry,
         name: `${side} px`,
-        options: { model: entry.id, inputLongSide: side, nms: 'hard', tileAbove: 0, tileGrid: 2 },
+        options: {
+          ...NO_EXTRA_PASSES,
+          model: entry.id,
+          inputLongSide: side,
+          nms: 'hard',
+          tileAbove: 0,
+          tileGrid: 2,
+        },
         inputPixelsPerImage: Math.round(
           mean(
             sizes.map(([w, h]) => {
@@ -101,7 +125,7 @@ function configsFor(detectors: ModelEntry[], annotations: AnnotatedImage[]): Con
       name: tiling.tileAbove
         ? `tiles ${tiling.tileGrid}×${tiling.tileGrid} above ${tiling.tileAbove} px`
         : 'one view',
-      options: { model: entry.id, ...tiling, nms: 'weighted' },
+      options: { ...NO_EXTRA_PASSES, model: entry.id, ...tiling, nms: 'weighted' },
       inputPixelsPerImage: Math.round(
         mean(
           sizes.map(
@@ -142,6 +166,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       'close-ups': { type: 'string' },
       'rolled-images': { type: 'string', default: '100' },
+      'reuse-comparison': { type: 'boolean', default: false },
     },
   });
   if (!values.data || !values['close-ups']) {
@@ -162,20 +187,29 @@ async function main(): Promise<void> {
 
   // 1. Every configuration, timed interleaved, scored at every threshold and minimum size.
   const configs = configsFor(detectors, annotations);
-  log(`comparing ${configs.length} configurations on ${annotations.length} images`);
-  const runs = await runDetectors(
-    manifest,
-    dataDir,
-    annotations,
-    configs.map((c) => ({
-      ...c.options,
-      minScore: Math.min(...THRESHOLDS),
-      minFaceSize: 0,
-      iouThreshold: IOU_THRESHOLD,
-    })),
-    (n) => n % 50 === 0 && log(`  ${n} / ${annotations.length} images`),
-  );
-  const rows = configs.flatMap((c, i) => rowsOf(c, runs[i]!));
+  let rows: Row[];
+  if (values['reuse-comparison'] && existsSync(COMPARISON_CACHE)) {
+    // Only the later steps changed: the comparison of step 1 is taken from the last full run.
+    rows = JSON.parse(readFileSync(COMPARISON_CACHE, 'utf8')) as Row[];
+    log(`step 1 reused from ${COMPARISON_CACHE} (${rows.length} operating points)`);
+  } else {
+    log(`comparing ${configs.length} configurations on ${annotations.length} images`);
+    const runs = await runDetectors(
+      manifest,
+      dataDir,
+      annotations,
+      configs.map((c) => ({
+        ...c.options,
+        minScore: Math.min(...THRESHOLDS),
+        minFaceSize: 0,
+        iouThreshold: IOU_THRESHOLD,
+      })),
+      (n) => n % 50 === 0 && log(`  ${n} / ${annotations.length} images`),
+    );
+    rows = configs.flatMap((c, i) => rowsOf(c, runs[i]!));
+    mkdirSync(dirname(COMPARISON_CACHE), { recursive: true });
+    writeFileSync(COMPARISON_CACHE, JSON.stringify(rows));
+  }
   for (const c of configs)
     log(
       `  ${c.entry.id} ${c.name}: ${rows.find((r) => r.config === `${c.entry.id} ${c.name}`)!.msPerImage} ms/image`,
@@ -185,6 +219,7 @@ async function main(): Promise<void> {
     `chosen: ${chosen.config}, min score ${chosen.minScore}, min face ${chosen.minFaceSize} (targets met with margin: ${qualified})`,
   );
   const base: DetectorOptions = {
+    ...NO_EXTRA_PASSES,
     model: chosen.model,
     minScore: chosen.minScore,
     iouThreshold: IOU_THRESHOLD,
@@ -204,6 +239,10 @@ async function main(): Promise<void> {
     const half = Math.round(chosen.inputLongSide / 2 / 32) * 32;
     turnVariants = [
       { name: 'none', options: { turns: [] } },
+      {
+        name: `second look at each face found, turned (${ORIENT.size} px)`,
+        options: { turns: [], orient: ORIENT },
+      },
       { name: `180° at ${chosen.inputLongSide} px`, options: { turns: [2] } },
       { name: `90°, 180°, 270° at ${chosen.inputLongSide} px`, options: { turns: [1, 2, 3] } },
       { name: `180° at ${half} px`, options: { turns: [2], turnLongSide: half } },
