@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    stack.close().then(() => process.exit(0));
+    // close() never rejects (it logs nothing and swallows each cleanup's error), so exit either way.
+    void stack.close().finally(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
