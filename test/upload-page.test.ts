@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import type { StatusDocument } from '../functions/cloud/status';
+import type { StatusDocument, UploadTicket } from '../functions/cloud/contract';
 import { emulatorAvailable, RunningStack, startStack } from './support/localStack';
 
 const SUITE = 'upload page';
@@ -34,14 +34,6 @@ function browserAvailable(suite: string): boolean {
 }
 
 const runSuite = emulatorAvailable(SUITE) && browserAvailable(SUITE);
-
-interface Ticket {
-  id: string;
-  uploadUrl: string;
-  uploadHeaders: Record<string, string>;
-  statusUrl: string;
-  resultUrl: string;
-}
 
 /**
  * The little of the browser that the in-page callbacks below touch, as `globalThis as unknown
@@ -204,7 +196,7 @@ interface UploadTraffic {
     await uploadButton().click();
     const response = await ticketResponse;
     expect(response.status()).toBe(201);
-    const ticket = (await response.json()) as Ticket;
+    const ticket = (await response.json()) as UploadTicket;
     expect(JSON.parse(response.request().postData() ?? '{}')).toEqual({
       contentType: 'image/jpeg',
       size: statSync(PHOTO).size,
@@ -377,7 +369,7 @@ interface UploadTraffic {
     // Tamper with the signed headers the page receives: storage must refuse the PUT.
     await page.route('**/api/uploads', async (route) => {
       const response = await route.fetch();
-      const ticket = (await response.json()) as Ticket;
+      const ticket = (await response.json()) as UploadTicket;
       ticket.uploadHeaders['x-goog-meta-memegen-style'] = 'faces';
       await route.fulfill({ response, json: ticket });
     });

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp, { Region } from 'sharp';
-import { Preprocessing } from '../../../functions/core/manifest';
+import { Preprocessing } from '../../../functions/core';
 import { sourcePath } from '../build';
 import { EXPORTS, ExportSpec } from '../registry';
 import { GraphModelJson } from '../tfjs/graphModel';
