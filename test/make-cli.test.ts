@@ -1,4 +1,4 @@
-/** `memegen make`, run as a user runs it: a separate process of the built CLI. */
+/** `memegen make` and the CLI's manners, run as a user runs them: a separate process of the built CLI. */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,9 +26,10 @@ async function memegen(
 }
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), 'memegen-make-'));
+const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 
 describe('memegen make', () => {
-  it('with no argument makes memes of the bundled sample photos into ./out and says where', async () => {
+  it('with no argument makes memes of the bundled sample photos into ./out, printing each caption', async () => {
     const cwd = scratch();
     const { code, stdout, stderr } = await memegen(['make'], cwd);
     expect(code).toBe(0);
@@ -36,9 +37,17 @@ describe('memegen make', () => {
     expect(readdirSync(join(cwd, 'out')).sort()).toEqual(
       photos.map((f) => f.replace(/\.\w+$/, '.jpg')).sort(),
     );
-    expect(stdout).toMatch(new RegExp(`${photos.length} meme\\(s\\) written to out .*bundled sample photos`));
-    // Not a terminal: one progress line per photo on stderr.
-    expect(stderr.trim().split('\n')).toHaveLength(photos.length);
+    // One line per meme: photo → meme, and the caption written on it; then the summary.
+    const results = lines(stdout);
+    expect(results).toHaveLength(photos.length + 1);
+    for (const photo of photos) {
+      const line = results.find((l) => l.includes(`${photo} → out/${photo.replace(/\.\w+$/, '.jpg')}`));
+      expect(line).toMatch(/ {2}".+"$/);
+    }
+    expect(results.at(-1)).toMatch(
+      new RegExp(`${photos.length} meme\\(s\\) written to out .*bundled sample photos`),
+    );
+    expect(stderr).toBe(''); // not a terminal: no progress bar
     const meta = await sharp(join(cwd, 'out', 'faceapi_sample1.jpg')).metadata();
     expect([meta.format, meta.width]).toEqual(['jpeg', 1600]);
   }, 120_000);
@@ -83,26 +92,111 @@ describe('memegen make', () => {
     expect((await sharp(join(cwd, 'camera-meme.png')).metadata()).format).toBe('png');
   }, 60_000);
 
-  it('a folder with a broken file makes the other memes, reports the broken one and exits 1', async () => {
+  describe('a folder with a broken file, two photos of one name and a subfolder', () => {
+    let cwd: string;
+    let input: string;
+    beforeAll(() => {
+      cwd = scratch();
+      input = join(cwd, 'in');
+      mkdirSync(join(input, 'sub'), { recursive: true });
+      copyFileSync(join(PHOTOS, 'matplotlib_grace_hopper.jpg'), join(input, 'hopper.jpg'));
+      copyFileSync(join(PHOTOS, 'skimage_camera.png'), join(input, 'hopper.png'));
+      copyFileSync(join(PHOTOS, 'skimage_camera.png'), join(input, 'sub', 'camera.png'));
+      writeFileSync(join(input, 'broken.jpg'), 'not a jpeg at all');
+    });
+
+    it('makes the others without overwriting one with another, reports the broken one in one line and exits 1', async () => {
+      const { code, stdout, stderr } = await memegen(['make', 'in', '-o', 'flat'], cwd);
+      expect(code).toBe(1);
+      expect(readdirSync(join(cwd, 'flat')).sort()).toEqual(['hopper-1.jpg', 'hopper.jpg']);
+      expect(stdout).toContain(`${join('in', 'hopper.jpg')} → ${join('flat', 'hopper.jpg')}`);
+      expect(stdout).toContain(`${join('in', 'hopper.png')} → ${join('flat', 'hopper-1.jpg')}`);
+      expect(lines(stdout).at(-1)).toMatch(/^2 meme\(s\) written to flat, 1 failed in /);
+      // The subfolder is left out, and the user is told how to include it.
+      expect(lines(stderr)).toEqual([
+        'memegen make: left out the subfolders of in (add --recursive to include them)',
+        expect.stringMatching(/^memegen make: in\/broken\.jpg: .*not .*(image|picture)/i),
+      ]);
+    }, 60_000);
+
+    it('--recursive descends into subfolders and keeps them in the output; --json has every entry', async () => {
+      const { code, stdout, stderr } = await memegen(['make', 'in', '--recursive', '--json'], cwd);
+      expect(code).toBe(1);
+      expect(stderr).toBe('');
+      const results = JSON.parse(stdout);
+      expect(Object.keys(results).sort()).toEqual(
+        ['broken.jpg', 'hopper.jpg', 'hopper.png', join('sub', 'camera.png')].map((f) => join('in', f)),
+      );
+      expect(results[join('in', 'broken.jpg')]).toMatchObject({ code: 'NOT_AN_IMAGE' });
+      expect(results[join('in', 'sub', 'camera.png')].output).toBe(join('out', 'sub', 'camera.jpg'));
+      expect(readdirSync(join(cwd, 'out', 'sub'))).toEqual(['camera.jpg']);
+    }, 60_000);
+  });
+
+  it('a missing file is one line on stderr, not a stack trace, and exit 1', async () => {
     const cwd = scratch();
-    const input = join(cwd, 'in');
-    mkdirSync(input);
-    copyFileSync(join(PHOTOS, 'skimage_astronaut.png'), join(input, 'astronaut.png'));
-    writeFileSync(join(input, 'broken.jpg'), 'not a jpeg at all');
-    const { code, stdout } = await memegen(['make', input, '--json'], cwd);
+    const { code, stdout, stderr } = await memegen(['make', 'missing.jpg'], cwd);
     expect(code).toBe(1);
-    const results = JSON.parse(stdout);
-    expect(results[join(input, 'broken.jpg')]).toMatchObject({ code: 'NOT_AN_IMAGE' });
-    expect(readdirSync(join(cwd, 'out'))).toEqual(['astronaut.jpg']);
+    expect(lines(stderr)).toEqual(['memegen make: missing.jpg: no such file or folder']);
+    expect(stdout).toMatch(/^0 meme\(s\) written to out, 1 failed/);
   }, 60_000);
 
   it.each([
-    [['--style', 'comic'], /--style must be one of classic, label, faces/],
+    [['--style', 'comic'], /--style must be one of classic, label, faces, got "comic"/],
     [['--lang', 'fr'], /--lang must be one of en, zh/],
     [['--format', 'gif'], /--format must be one of jpg, webp, png/],
-  ])('%j is a usage error (exit 2)', async (args, message) => {
-    const { code, stderr } = await memegen(['make', PHOTOS, ...args], scratch());
+    [['--nope'], /^memegen make: unknown option --nope \(see `memegen help make`\)\n$/],
+    [['--annotations', 'a.json'], /--annotations is an option of eval-faces, not of make/],
+    [['--style'], /--style needs a value/],
+    [['--json=yes'], /--json takes no value/],
+  ])('make %j is a usage error: one line naming it and the help, exit 2', async (args, message) => {
+    const { code, stdout, stderr } = await memegen(['make', PHOTOS, ...args], scratch());
     expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(lines(stderr)).toHaveLength(1);
     expect(stderr).toMatch(message);
+    expect(stderr).toContain('memegen help make');
+  });
+});
+
+describe('the memegen command line', () => {
+  it('refuses options of other commands: analyze --style nope --top hi exits 2', async () => {
+    const { code, stderr } = await memegen(['analyze', PHOTOS, '--style', 'nope', '--top', 'hi'], scratch());
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      'memegen analyze: --style is an option of make, not of analyze (see `memegen help analyze`)',
+    );
+  });
+
+  it('an unknown command is one line pointing at the overview', async () => {
+    const { code, stderr } = await memegen(['mkae'], scratch());
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('memegen: unknown command "mkae" (see `memegen help`)');
+  });
+
+  it('help <command> and <command> --help print that command’s option table', async () => {
+    const cwd = scratch();
+    const help = await memegen(['help', 'make'], cwd);
+    expect(help.code).toBe(0);
+    for (const option of [
+      '-o, --out <dir|file>',
+      '--style <classic|label|faces>',
+      '-r, --recursive',
+      '--json',
+    ])
+      expect(help.stdout).toContain(option);
+    expect(help.stdout).not.toContain('--annotations');
+    expect(await memegen(['make', '--help'], cwd)).toEqual(help);
+    const overview = await memegen(['help'], cwd);
+    for (const command of ['make', 'analyze', 'eval', 'eval-faces', 'job-id'])
+      expect(overview.stdout).toContain(`memegen ${command} `);
+  });
+
+  it('eval on a folder that does not exist says so in one line (exit 1)', async () => {
+    const { code, stderr } = await memegen(['eval', 'no-such-folder'], scratch());
+    expect(code).toBe(1);
+    expect(lines(stderr)).toEqual([
+      'memegen: dataset folder not found: no-such-folder (expected <dir>/<emotion>/<image> folders)',
+    ]);
   });
 });
