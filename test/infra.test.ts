@@ -8,8 +8,8 @@
  * `terraform fmt -check` runs too where terraform is installed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { loadConfig, SETTINGS } from '../functions/cloud/config';
 import { META } from '../functions/cloud/jobRequest';
 
@@ -23,7 +23,20 @@ const hcl2json = require('@cdktf/hcl2json') as {
 
 const ROOT = join(__dirname, '..');
 const INFRA = join(ROOT, 'infra');
-const TERRAFORM = '/usr/local/bin/terraform';
+/** The `terraform` the shell would run: the first executable of that name on PATH. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+const TERRAFORM = onPath('terraform');
 
 // HCL parsed to JSON: the tests walk arbitrary provider blocks by path, so a body is untyped.
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -135,13 +148,12 @@ async function subscriptionCalling(name: string): Promise<[string, Body]> {
 
 describe('infra/ formatting', () => {
   const required = process.env.MEMEGEN_REQUIRE_TERRAFORM === '1';
-  const available = existsSync(TERRAFORM);
-  if (!available)
+  if (!TERRAFORM)
     console.warn(
-      `SKIPPED: terraform fmt -check (no ${TERRAFORM}; set MEMEGEN_REQUIRE_TERRAFORM=1 to make this a failure)`,
+      'SKIPPED: terraform fmt -check (no terraform on PATH; set MEMEGEN_REQUIRE_TERRAFORM=1 to make this a failure)',
     );
-  (available || required ? test : test.skip)('terraform fmt -check -recursive infra passes', () => {
-    expect(existsSync(TERRAFORM)).toBe(true);
+  (TERRAFORM || required ? test : test.skip)('terraform fmt -check -recursive infra passes', () => {
+    if (!TERRAFORM) throw new Error('terraform is not on PATH (MEMEGEN_REQUIRE_TERRAFORM=1)');
     const result = spawnSync(TERRAFORM, ['fmt', '-check', '-recursive', '-diff', 'infra'], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -1,6 +1,6 @@
 /** `memegen make` and the CLI's manners, run as a user runs them: a separate process of the built CLI. */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,7 +25,15 @@ async function memegen(
   }
 }
 
-const scratch = (): string => mkdtempSync(join(tmpdir(), 'memegen-make-'));
+const scratches: string[] = [];
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'memegen-make-'));
+  scratches.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
 const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 
 describe('memegen make', () => {

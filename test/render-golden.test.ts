@@ -7,7 +7,8 @@
  *   UPDATE_GOLDEN=1 npx jest test/render-golden.test.ts
  * and look at them in test/fixtures/golden/ before committing.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Analysis, analyzeImage, renderMeme, RenderOptions } from '../functions/core';
@@ -16,6 +17,9 @@ import { PHOTOS } from './support/sharedData';
 const GOLDEN = join(__dirname, 'fixtures', 'golden');
 const ANALYSES = join(GOLDEN, 'analyses.json');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
+/** A picture that does not match is written here to look at, never into the fixtures. */
+let mismatches: string | undefined;
+const mismatchDir = (): string => (mismatches ??= mkdtempSync(join(tmpdir(), 'memegen-golden-')));
 /** Small pictures keep the fixtures small; layout rules are relative to the size. */
 const SIDE = 400;
 
@@ -131,7 +135,7 @@ describe('golden memes', () => {
     }
     const pixels = actual.width * actual.height;
     if (different / pixels > 0.002) {
-      const diffFile = join(GOLDEN, `${name}.actual.png`);
+      const diffFile = join(mismatchDir(), `${name}.actual.png`);
       writeFileSync(diffFile, meme.bytes);
       throw new Error(
         `${name}: ${different} of ${pixels} pixels differ by more than 64 levels; rendered picture written to ${diffFile}`,

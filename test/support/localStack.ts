@@ -3,7 +3,7 @@
  * process for a test suite, as a user runs it, and stops it afterwards.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -66,11 +66,14 @@ export async function startStack(
     ...(ready as unknown as Omit<RunningStack, 'dataDir' | 'logs' | 'stop'>),
     dataDir,
     logs,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    // Stops the stack and removes its buckets and key.
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
