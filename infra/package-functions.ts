@@ -16,7 +16,7 @@
  *     stays in sync with it and `npm ci` accepts it. (The other way, stripping the
  *     devDependencies but typescript and letting the buildpack compile, would need a
  *     rewritten lock file and a slower build for the same result.)
- *   - package-lock.json and .npmrc: .npmrc sets onnxruntime-node-install=skip; without it
+ *   - package-lock.json and .npmrc: .npmrc sets ignore-scripts=true; without it
  *     onnxruntime-node's install script downloads the CUDA execution provider;
  *   - what the code reads at run time beside itself: functions/** (fonts, the upload page,
  *     the caption library; the TypeScript sources too, for reading and source maps), the
