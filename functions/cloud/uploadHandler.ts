@@ -10,7 +10,7 @@
  * as signed x-goog-meta-* headers. The status document is written at once ("queued"), so
  * the status URL answers from the start.
  */
-import type { Request, Response } from 'express';
+import type { Request, Response } from '@google-cloud/functions-framework';
 // The vocabulary alone, not the core index: `upload` must not load the models.
 import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';
