@@ -48,7 +48,8 @@ describe('face detection on a fixed subset of WIDER FACE validation (30 images)'
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [BIN, 'eval-faces', dir, '--annotations', annotations, '--json'],
-      { maxBuffer: 16 * 1024 * 1024 },
+      // Killed if it outlives the hook: left running, it would keep Jest from exiting.
+      { maxBuffer: 16 * 1024 * 1024, timeout: 110_000 },
     );
     report = JSON.parse(stdout) as typeof report;
   }, 120_000);

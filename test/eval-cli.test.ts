@@ -14,14 +14,18 @@ import { sharedData } from './support/sharedData';
 const BIN = join(__dirname, '..', 'bin', 'memegen.js');
 /** Crops per class in the subset: 140 in all, enough for every cell of the report to be exercised. */
 const PER_CLASS = 20;
+const CLI_TIMEOUT_MS = 110_000;
+const TEST_TIMEOUT_MS = 120_000;
 
 /**
  * Runs the installed CLI in its own process, as a user would. (In-process under
- * Jest's VM sandbox the same inferences run ~8× slower.)
+ * Jest's VM sandbox the same inferences run ~8× slower.) The child is killed if it outlives
+ * the test's time: left running, it would keep Jest from exiting.
  */
 async function runJson(argv: string[]): Promise<unknown> {
   const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...argv], {
     maxBuffer: 64 * 1024 * 1024,
+    timeout: CLI_TIMEOUT_MS,
   });
   return JSON.parse(stdout);
 }
@@ -53,7 +57,7 @@ describe('memegen eval --json on a fixed subset of FER2013 validation', () => {
         symlinkSync(join(sharedData('fer2013'), label, file), join(subset, label, file));
     }
     report = (await runJson(['eval', subset, '--json'])) as Report;
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
@@ -80,32 +84,36 @@ describe('memegen eval --json on a fixed subset of FER2013 validation', () => {
     }
   });
 
-  it('--exclude-duplicates-of leaves out the crops whose pixels appear in that folder', async () => {
-    // A "training" folder holding copies of three subset crops under other names.
-    const train = join(work, 'train', 'any');
-    mkdirSync(train, { recursive: true });
-    const happy = readdirSync(join(subset, 'happy')).slice(0, 2);
-    const sad = readdirSync(join(subset, 'sad')).slice(0, 1);
-    copyFileSync(join(subset, 'happy', happy[0]), join(train, 'a.jpg'));
-    copyFileSync(join(subset, 'happy', happy[1]), join(train, 'b.jpg'));
-    copyFileSync(join(subset, 'sad', sad[0]), join(train, 'c.jpg'));
-    const kept = (await runJson([
-      'eval',
-      subset,
-      '--json',
-      '--exclude-duplicates-of',
-      join(work, 'train'),
-    ])) as Report;
-    expect(total(kept.ensemble)).toBe(PER_CLASS * EMOTIONS.length - 3);
-    const rowTotal = (label: string): number =>
-      kept.ensemble.confusion[EMOTIONS.indexOf(label as (typeof EMOTIONS)[number])].reduce(
-        (a, b) => a + b,
-        0,
-      );
-    expect([rowTotal('happy'), rowTotal('sad'), rowTotal('angry')]).toEqual([
-      PER_CLASS - 2,
-      PER_CLASS - 1,
-      PER_CLASS,
-    ]);
-  }, 120_000);
+  it(
+    '--exclude-duplicates-of leaves out the crops whose pixels appear in that folder',
+    async () => {
+      // A "training" folder holding copies of three subset crops under other names.
+      const train = join(work, 'train', 'any');
+      mkdirSync(train, { recursive: true });
+      const happy = readdirSync(join(subset, 'happy')).slice(0, 2);
+      const sad = readdirSync(join(subset, 'sad')).slice(0, 1);
+      copyFileSync(join(subset, 'happy', happy[0]), join(train, 'a.jpg'));
+      copyFileSync(join(subset, 'happy', happy[1]), join(train, 'b.jpg'));
+      copyFileSync(join(subset, 'sad', sad[0]), join(train, 'c.jpg'));
+      const kept = (await runJson([
+        'eval',
+        subset,
+        '--json',
+        '--exclude-duplicates-of',
+        join(work, 'train'),
+      ])) as Report;
+      expect(total(kept.ensemble)).toBe(PER_CLASS * EMOTIONS.length - 3);
+      const rowTotal = (label: string): number =>
+        kept.ensemble.confusion[EMOTIONS.indexOf(label as (typeof EMOTIONS)[number])].reduce(
+          (a, b) => a + b,
+          0,
+        );
+      expect([rowTotal('happy'), rowTotal('sad'), rowTotal('angry')]).toEqual([
+        PER_CLASS - 2,
+        PER_CLASS - 1,
+        PER_CLASS,
+      ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
