@@ -5,7 +5,7 @@
  * document says whether this work was already done, so duplicate and late deliveries are
  * acknowledged without effect.
  */
-import { Analysis } from '../core/analyze';
+import type { Analysis } from '../core/analyze';
 import { Config } from './config';
 import { MalformedEvent, IncomingEvent, storageEvent, UploadedObject } from './events';
 import { failOrRetry, PermanentFailure } from './failures';

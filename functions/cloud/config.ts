@@ -3,10 +3,17 @@
  * start-up: a missing or malformed setting stops the instance with a message naming every
  * problem, instead of failing on the first upload.
  */
-import { isLanguage, Language } from '../core/captions/library';
-import { isMemeStyle, MemeStyle } from '../core/render/layout';
-import { DEFAULT_MAX_SIDE, OutputFormat, OUTPUT_FORMATS } from '../core/render/renderMeme';
-import { DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image';
+// Only the light modules of the core: every function parses its settings at start-up, and
+// `upload` must not load the canvas, sharp or the models for that.
+import { isLanguage, Language } from '../core/captions/languages';
+import { DEFAULT_LIMIT_INPUT_PIXELS } from '../core/limits';
+import {
+  DEFAULT_MAX_SIDE,
+  isMemeStyle,
+  MemeStyle,
+  OutputFormat,
+  OUTPUT_FORMATS,
+} from '../core/render/options';
 
 export interface Config {
   /** Where uploads land; its notifications trigger `analyze`. Functions never write here. */

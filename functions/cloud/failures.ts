@@ -5,7 +5,7 @@
  * Pub/Sub delivers again, until the subscription's dead-letter policy takes the message.
  */
 import { ImageError } from '../core/errors';
-import { RenderOptionError } from '../core/render/renderMeme';
+import { RenderOptionError } from '../core/render/options';
 import { Logger } from './log';
 import { BlobStore } from './ports';
 import { canMove, StatusDocument, StatusStore } from './status';

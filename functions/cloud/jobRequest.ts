@@ -4,8 +4,8 @@
  * or `gsutil -h "x-goog-meta-memegen-style:label" cp …`. Values are percent-encoded so any
  * Unicode caption survives HTTP headers.
  */
-import { isLanguage } from '../core/captions/library';
-import { isMemeStyle } from '../core/render/layout';
+import { isLanguage } from '../core/captions/languages';
+import { isMemeStyle } from '../core/render/options';
 import { Config } from './config';
 import { JobRequest } from './status';
 

@@ -1,5 +1,5 @@
 /** The message `analyze` publishes on the render topic and `render` consumes. */
-import { Analysis } from '../core/analyze';
+import type { Analysis } from '../core/analyze';
 import { MalformedEvent } from './events';
 import { isJobId } from './jobs';
 import { JobRequest } from './status';

@@ -3,13 +3,13 @@
  * through `update`, a read-modify-write with a generation precondition, so concurrent or
  * duplicate deliveries can never move a job backwards or overwrite a finished one.
  */
-import { AnalyzedFace } from '../core/analyze';
-import { Emotion, EmotionScores } from '../core/emotions';
-import { Box } from '../core/geometry';
-import { Language } from '../core/captions/library';
-import { MemeStyle } from '../core/render/layout';
-import { OutputFormat, RenderedCaption } from '../core/render/renderMeme';
-import { Config } from './config';
+import type { AnalyzedFace } from '../core/analyze';
+import type { Emotion, EmotionScores } from '../core/emotions';
+import type { Box } from '../core/geometry';
+import type { Language } from '../core/captions/languages';
+import type { MemeStyle, OutputFormat } from '../core/render/options';
+import type { RenderedCaption } from '../core/render/renderMeme';
+import type { Config } from './config';
 import { BlobStore, PreconditionFailed } from './ports';
 
 export const STATES = ['queued', 'analyzing', 'rendering', 'done', 'failed'] as const;

@@ -12,8 +12,8 @@
  * the status URL answers from the start.
  */
 import type { Request, Response } from 'express';
-import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
-import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/layout';
+import { isLanguage, Language, LANGUAGES } from '../core/captions/languages';
+import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/options';
 import { Config } from './config';
 import { newJobId, uploadObjectName } from './jobs';
 import { requestMetadata } from './jobRequest';

@@ -6,13 +6,9 @@
 import { Emotion, EMOTIONS } from '../emotions';
 import en from './en.json';
 import zh from './zh.json';
+import { Language } from './languages';
 
-export const LANGUAGES = ['en', 'zh'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-export function isLanguage(value: string): value is Language {
-  return (LANGUAGES as readonly string[]).includes(value);
-}
+export { isLanguage, Language, LANGUAGES } from './languages';
 
 /** Top and/or bottom text; at least one is present. */
 export interface CaptionPair {

@@ -8,12 +8,9 @@ import { FAMILY } from './fonts';
 import { hasCjk, memeCase } from './text';
 import { fitText, FitRules, FittedText, withEllipsis } from './wrap';
 
-export const MEME_STYLES = ['classic', 'label', 'faces'] as const;
-export type MemeStyle = (typeof MEME_STYLES)[number];
+import { MemeStyle } from './options';
 
-export function isMemeStyle(value: string): value is MemeStyle {
-  return (MEME_STYLES as readonly string[]).includes(value);
-}
+export { isMemeStyle, MemeStyle, MEME_STYLES } from './options';
 
 /** Width of `text` in pixels in font `family` at `sizePx`. */
 export type Measurer = (text: string, family: string, sizePx: number) => number;

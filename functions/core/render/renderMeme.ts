@@ -5,22 +5,36 @@
 import { createHash } from 'node:crypto';
 import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
 import sharp from 'sharp';
-import { Analysis, analyzeImage, Analyzer } from '../analyze';
+// Types only: analysing (onnxruntime) is loaded by makeMeme when it is asked to analyse,
+// so rendering a meme from a known analysis (the render function) never loads the models.
+import type { Analysis, Analyzer } from '../analyze';
 import { chooseCaption, CaptionKind } from '../captions/choose';
 import { expressionTag } from '../captions/labels';
 import { CaptionPair, isLanguage, Language, LANGUAGES } from '../captions/library';
 import { decodeImageRgba, DecodeOptions, pictureSize } from '../image';
 import { drawLayout } from './draw';
-import { isMemeStyle, layoutMeme, LayoutFace, MemeLayout, MemeStyle, MEME_STYLES } from './layout';
+import { layoutMeme, LayoutFace, MemeLayout } from './layout';
+import {
+  DEFAULT_MAX_SIDE,
+  DEFAULT_QUALITY,
+  isMemeStyle,
+  MemeStyle,
+  MEME_STYLES,
+  OutputFormat,
+  OUTPUT_FORMATS,
+  RenderOptionError,
+} from './options';
 import { sharedMeasurer } from './measure';
 import { cleanCaption } from './text';
 import { registerBundledFonts } from './fonts';
 
-export const OUTPUT_FORMATS = ['jpeg', 'webp', 'png'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export const DEFAULT_MAX_SIDE = 1600;
-export const DEFAULT_QUALITY = 88;
+export {
+  DEFAULT_MAX_SIDE,
+  DEFAULT_QUALITY,
+  OutputFormat,
+  OUTPUT_FORMATS,
+  RenderOptionError,
+} from './options';
 
 export interface RenderOptions extends Pick<DecodeOptions, 'limitInputPixels'> {
   style?: MemeStyle;
@@ -61,12 +75,6 @@ export interface RenderTimings {
   decodeMs: number;
   drawMs: number;
   encodeMs: number;
-}
-
-/** Options a user got wrong: unknown style, language or format, out-of-range numbers. */
-export class RenderOptionError extends Error {
-  override readonly name = 'RenderOptionError';
-  readonly code = 'BAD_OPTION';
 }
 
 const CONTENT_TYPES: Record<OutputFormat, string> = {
@@ -139,7 +147,9 @@ export async function makeMeme(
   checkOptions(options); // fail on a bad option before spending time on the models
   const analysis =
     options.analysis ??
-    (options.analyzer ? await options.analyzer.analyze(imageBytes) : await analyzeImage(imageBytes));
+    (options.analyzer
+      ? await options.analyzer.analyze(imageBytes)
+      : await (await import('../analyze')).analyzeImage(imageBytes));
   return { ...(await renderMeme(imageBytes, analysis, options)), analysis };
 }
 
