@@ -18,7 +18,7 @@
  * of the same machine. `--write` writes docs/bench/functions.json and the generated part of
  * infra/README.md (cold starts, the sizing arithmetic).
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -221,7 +221,8 @@ async function photo50mp(): Promise<Buffer> {
 }
 
 export interface FunctionsReport {
-  machine: { cpus: number; cpu: string; node: string };
+  /** loadAverage: the 1-minute load average when the run started and ended (other work on the machine slows everything down). */
+  machine: { cpus: number; cpu: string; node: string; loadAverage: [number, number] };
   runs: number;
   rounds: number;
   /** What "before" was, when it was measured. */
@@ -240,7 +241,7 @@ export function readmeSection(report: FunctionsReport): string {
     MARKERS[0],
     `<!-- Written by \`npm run bench:functions -- --write\` (bench/functions.ts) from docs/bench/functions.json; do not edit. -->`,
     '',
-    `Measured on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}, each function in processes of its own under the functions framework (\`npm run bench:functions\`).`,
+    `Measured on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}, with a load average of ${report.machine.loadAverage[0]} at the start and ${report.machine.loadAverage[1]} at the end (other work shares the machine: the times are long in absolute terms; compare within the run), each function in processes of its own under the functions framework (\`npm run bench:functions\`).`,
     '',
     `**Cold start**: launch → answer to the first request (analyze: an inbox notification for a 1920×1280 photo; render: the render request analyze published for it; upload: \`POST /api/uploads\`), median of ${report.runs} processes, and resident memory right after it${report.before ? `; *before*: ${report.before}, measured alternately with *after* in the same run` : ''}.`,
     '',
@@ -295,6 +296,7 @@ async function main(): Promise<void> {
   });
   process.env.METADATA_SERVER_DETECTION ??= 'none';
   const progress = (line: string): void => void process.stderr.write(`bench:functions: ${line}\n`);
+  const loadAtStart = loadavg()[0];
   const harness = await FunctionHarness.start();
   try {
     progress(`cold starts, ${values.runs} processes per function${values.before ? ' and build' : ''}`);
@@ -305,7 +307,12 @@ async function main(): Promise<void> {
       Object.entries(loads).map(([name, load]) => [name, sizeFunction(load)]),
     ) as Record<FunctionName, FunctionSize>;
     const report: FunctionsReport = {
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        loadAverage: [round(loadAtStart, 1), round(loadavg()[0], 1)],
+      },
       runs: Number(values.runs),
       rounds: Number(values.rounds),
       ...(values.before && { before: values['before-label'] ?? values.before }),
