@@ -15,8 +15,14 @@
  *
  * `--before PATH` also measures the cold starts of another build's entry module (e.g. the
  * commit before a change), alternating with this one, so both come from the same minutes
- * of the same machine. `--write` writes docs/bench/functions.json and the generated part of
- * infra/README.md (cold starts, the sizing arithmetic).
+ * of the same machine; `--before-label TEXT` says what it is. Such a build, sharing this
+ * checkout's node_modules:
+ *
+ *   mkdir /tmp/before && git archive COMMIT | tar -x -C /tmp/before && ln -s "$PWD/node_modules" /tmp/before/
+ *   (cd /tmp/before && npx tsc -p tsconfig.build.json)   # then --before /tmp/before/dist/functions/index.js
+ *
+ * `--write` writes docs/bench/functions.json and the generated part of infra/README.md
+ * (cold starts, the sizing arithmetic).
  */
 import { cpus, loadavg } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
