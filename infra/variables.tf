@@ -116,7 +116,7 @@ variable "render" {
 }
 
 variable "upload" {
-  description = "Size of the upload function (page, signed URLs): I/O-bound, a few ms of CPU a request, so many requests share one instance. Concurrency above 1 needs a whole vCPU."
+  description = "Size of the upload function (page, signed URLs): I/O-bound, ~20 ms of CPU a request, so many requests share one instance (40 fit 1 vCPU by the sizing rule; more instances start quickly). Concurrency above 1 needs a whole vCPU."
   type = object({
     memory          = optional(string, "256Mi")
     cpu             = optional(string, "1")
