@@ -206,11 +206,11 @@ function printReport(report: {
   console.log(
     `\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`,
   );
-  console.log(
-    cold.analyzeFunction
-      ? `            analyze under the functions framework, launch to first event handled ${cold.analyzeFunction.median.toFixed(0)} ms (p90 ${cold.analyzeFunction.p90.toFixed(0)}, ${cold.analyzeFunction.runs} processes)`
-      : `            analyze function: skipped (${cold.analyzeFunctionSkipped})`,
-  );
+  for (const [name, start] of Object.entries(cold.functions ?? {}))
+    console.log(
+      `            ${name} under the functions framework, launch to first request answered ${start.ms.median.toFixed(0)} ms (p90 ${start.ms.p90.toFixed(0)}, ${start.ms.runs} processes), ${start.rssMb} MiB resident`,
+    );
+  if (cold.functionsSkipped) console.log(`            functions: skipped (${cold.functionsSkipped})`);
   console.log(`Memory: peak RSS ${report.memory.peakRssMb} MB making every meme in one process`);
   const l = report.latency;
   console.log(

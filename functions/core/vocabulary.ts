@@ -7,6 +7,10 @@
  * types, can read it. index.ts re-exports all of it.
  */
 export { EMOTIONS } from './emotions';
+// The errors a user can fix, so a handler can tell them from bugs without loading the decoder
+// or the renderer.
+export { ImageError, RenderOptionError } from './errors';
+export type { ImageErrorCode } from './errors';
 export type { Emotion, EmotionScores } from './emotions';
 
 export const MEME_STYLES = ['classic', 'label', 'faces'] as const;
