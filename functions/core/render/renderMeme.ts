@@ -7,7 +7,7 @@ import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import { Analysis, analyzeImage, Analyzer } from '../analyze';
 import { chooseCaption, CaptionKind } from '../captions/choose';
-import { expressionTag } from '../captions/labels';
+import { expressionTag, shortExpressionTag } from '../captions/labels';
 import { CaptionPair, isLanguage, Language, LANGUAGES } from '../captions/library';
 import { decodeImageRgba, DecodeOptions, pictureSize } from '../image';
 import { drawLayout } from './draw';
@@ -215,6 +215,8 @@ function planLayout(
         height: face.box.height * toPhoto,
       },
       tag: expressionTag(face.dominant, face.emotions[face.dominant], settings.lang),
+      shortTag: shortExpressionTag(face.dominant, face.emotions[face.dominant]),
+      score: face.score,
     }));
     const layout = layoutMeme({ style: settings.style, ...photo, faces, caption, measure });
     const longSide = Math.max(layout.width, layout.height);

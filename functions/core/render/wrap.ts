@@ -173,3 +173,49 @@ export function withEllipsis(text: string, maxWidth: number, measure: (text: str
   while (clusters.length > 0 && measure(clusters.join('').trimEnd() + ELLIPSIS) > maxWidth) clusters.pop();
   return clusters.join('').trimEnd() + ELLIPSIS;
 }
+
+/**
+ * For each line count n = 1..maxLines, the largest size in [minSize, maxSize] (to 0.5 px) at
+ * which `text` wraps into at most n lines of `maxWidth` under fitText's rules (no word split
+ * unless one is wider than the line even at minSize); 0 where even minSize needs more lines.
+ * With these, the size that fits a band of any height is a few multiplications, so layout
+ * can weigh many candidate bands without wrapping the text again for each.
+ */
+export function sizesByLineCount(
+  text: string,
+  maxWidth: number,
+  maxLines: number,
+  minSize: number,
+  maxSize: number,
+  measure: MeasureText,
+): number[] {
+  const paragraphs = text.split('\n').filter((paragraph) => paragraph.trim() !== '');
+  const units = paragraphs.flatMap((paragraph) => breakUnits(paragraph).map((unit) => unit.trimEnd()));
+  const widestUnitFits = (size: number): boolean => units.every((unit) => measure(unit, size) <= maxWidth);
+  const low = Math.min(minSize, maxSize);
+  const mustSplitWords = !widestUnitFits(low);
+  const lineCount = (size: number): number => {
+    if (!mustSplitWords && !widestUnitFits(size)) return Infinity;
+    const lines = paragraphs.flatMap((paragraph) =>
+      wrapLines(paragraph, maxWidth, (part) => measure(part, size)),
+    );
+    return lines.every((line) => measure(line, size) <= maxWidth) ? lines.length : Infinity;
+  };
+  const sizes: number[] = [];
+  for (let lines = 1; lines <= maxLines; lines++) {
+    if (lineCount(low) > lines) {
+      sizes.push(0);
+      continue;
+    }
+    let fits = Math.max(low, sizes[sizes.length - 1] ?? low);
+    let fails = maxSize;
+    if (lineCount(maxSize) <= lines) fits = fails = maxSize;
+    while (fails - fits > 0.5) {
+      const middle = (fits + fails) / 2;
+      if (lineCount(middle) <= lines) fits = middle;
+      else fails = middle;
+    }
+    sizes.push(Math.max(low, Math.floor(fits * 2) / 2));
+  }
+  return sizes;
+}
