@@ -5,6 +5,7 @@ import { Analysis, Analyzer } from '../functions/core/analyze';
 import { isLanguage, Language, LANGUAGES } from '../functions/core/captions/library';
 import { ImageError } from '../functions/core/errors';
 import { isMemeStyle, MemeStyle, MEME_STYLES } from '../functions/core/render/layout';
+import { LayoutSummary, summarizeLayout } from '../functions/core/render/layoutSummary';
 import { OutputFormat, renderMeme, RenderedCaption } from '../functions/core/render/renderMeme';
 import { expandInputs } from './analyzeCommand';
 import { Progress } from './progress';
@@ -31,6 +32,8 @@ interface MadeMeme {
   height: number;
   caption: RenderedCaption;
   analysis: Analysis;
+  /** Where the text went, in canvas pixels. */
+  layout: LayoutSummary;
 }
 
 type Outcome = MadeMeme | { error: string; code: string };
@@ -104,7 +107,14 @@ async function makeOne(
     });
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, meme.bytes);
-    return { output, width: meme.width, height: meme.height, caption: meme.caption, analysis };
+    return {
+      output,
+      width: meme.width,
+      height: meme.height,
+      caption: meme.caption,
+      analysis,
+      layout: summarizeLayout(meme.layout),
+    };
   } catch (error) {
     if (!(error instanceof ImageError)) throw error;
     return { error: error.message, code: error.code };
