@@ -6,7 +6,7 @@
  * without a tag (in a dense crowd) is better than a tag hiding someone.
  */
 import { Box, Point } from '../geometry';
-import { clamp, overlapArea, padding } from './blocks';
+import { clamp, padding } from './blocks';
 import { FAMILY } from './fonts';
 import type { LayoutFace, Measurer, TextBlock } from './layout';
 import { withEllipsis } from './wrap';
@@ -39,34 +39,40 @@ export function placeTags(request: TagRequest): TextBlock[] {
   const family = FAMILY.sansBold;
   const minSize = Math.max(8, TAG_MIN_SHARE * width);
   const maxSize = Math.max(minSize, TAG_MAX_SHARE * width);
+  const people: Person[] = faces.map((face, i) => ({ box: face.box, region: regions[i]! }));
   // Largest faces choose first: their tags are the ones people read first.
   const order = faces
     .map((_, i) => i)
     .sort((a, b) => area(faces[b]!.box) - area(faces[a]!.box))
     .slice(0, MAX_TAGS);
   const placed: TextBlock[] = [];
+  const taken: Box[] = [];
   for (const index of order) {
     const face = faces[index]!;
-    const region = regions[index]!;
     const size = Math.min(
       clamp(face.box.width * 0.22, minSize, maxSize),
       (height - 2 * pad) / TAG_LINE_HEIGHT,
     );
-    const others = faces.flatMap((other, i) =>
-      i === index ? [] : [{ box: other.box, region: regions[i]! }],
-    );
-    const own = { box: face.box, region };
-    const full = placeTag(face.tag, size, own, others, placed, request, pad, family);
+    const spot = { index, size, people, taken, request, pad, family };
+    const full = placeTag(face.tag, spot);
     // The full tag, unless the compact one sits clearly nearer its face (or off it).
     let chosen = full;
     if (!full || full.cost > SHORTEN_ABOVE) {
-      const short = face.shortTag ?? compactTag(face.tag);
-      const compact = placeTag(short, size, own, others, placed, request, pad, family);
+      const compact = placeTag(face.shortTag ?? compactTag(face.tag), spot);
       if (compact && (!full || compact.cost + SHORTEN_ABOVE < full.cost)) chosen = compact;
     }
-    if (chosen) placed.push(chosen.block);
+    if (chosen) {
+      placed.push(chosen.block);
+      const spacing = Math.max(2, size * 0.2);
+      taken.push(inflate(chosen.block.box, spacing));
+    }
   }
   return placed;
+}
+
+interface Person {
+  box: Box;
+  region: Box;
 }
 
 /** Cost of a tag on its own face's forehead or chin, and on the face itself (tiers, not pixels). */
@@ -83,80 +89,84 @@ function compactTag(tag: string): string {
   return parts.length > 2 ? `${parts[0]} ${parts[parts.length - 1]}` : tag;
 }
 
+/** Where one face's tag goes, and what that spot costs; undefined when no spot is allowed. */
 function placeTag(
   text: string,
-  size: number,
-  own: { box: Box; region: Box },
-  others: readonly { box: Box; region: Box }[],
-  placed: readonly TextBlock[],
-  request: TagRequest,
-  pad: number,
-  family: string,
+  spot: {
+    index: number;
+    size: number;
+    people: readonly Person[];
+    taken: readonly Box[];
+    request: TagRequest;
+    pad: number;
+    family: string;
+  },
 ): { block: TextBlock; cost: number } | undefined {
-  const { region } = own;
+  const { index, size, people, taken, request, pad, family } = spot;
   const { width, height, measure } = request;
+  const own = people[index]!;
+  const region = own.region;
   const inset = size * 0.45;
   const textWidth = measure(text, family, size);
-  const tagWidth = Math.min(textWidth + 2 * inset, width - 2 * pad);
-  const tagHeight = size * TAG_LINE_HEIGHT;
+  const w = Math.min(textWidth + 2 * inset, width - 2 * pad);
+  const h = size * TAG_LINE_HEIGHT;
   const gap = Math.max(3, size * 0.4);
-  const spacing = Math.max(2, size * 0.2);
-  const reach = 3 * (tagHeight + gap) + 2 * tagWidth;
-  // Only what lies within reach of the face can be in the way: keeps crowds cheap.
+  const tagArea = w * h;
+  // A tag far from its face reads as someone else's: the pointer is at most three steps long.
+  const maxPointer = 3 * (h + gap);
+  const big = region.height >= BIG_FACE * height || region.width >= BIG_FACE * width;
+  // So only what lies within that reach can be in the way: keeps crowds cheap.
+  const reach = maxPointer + w + h;
   const near: Box = {
     x: region.x - reach,
     y: region.y - reach,
     width: region.width + 2 * reach,
     height: region.height + 2 * reach,
   };
-  const nearOthers = others.filter((other) => overlapArea(other.region, near) > 0);
-  const nearTags = placed
-    .filter((tag) => overlapArea(tag.box, near) > 0)
-    .map((tag) => inflate(tag.box, spacing));
+  const neighbours = people.filter((person, i) => i !== index && overlaps(person.region, near));
+  const blockers = [...taken.filter((box) => overlaps(box, near)), ...neighbours.map((person) => person.box)];
+  const ownRegion = inflate(region, gap / 2);
+  const maxX = Math.max(pad, width - pad - w);
+  const maxY = Math.max(pad, height - pad - h);
 
-  let best: { box: Box; pointer: { from: Point; to: Point }; cost: number } | undefined;
-  const tagArea = tagWidth * tagHeight;
-  // Around the face's region first; around the face itself and in the picture's corners are for
-  // a face that leaves no room around its region. Spots nearer the face lie within `near`.
-  const spots = [
-    ...positions(region, tagWidth, tagHeight, gap),
-    ...positions(own.box, tagWidth, tagHeight, gap).slice(0, 12),
-  ];
-  const corner = spots.length;
-  spots.push(...corners(width, height, tagWidth, tagHeight, pad));
-  const allTags = placed.map((tag) => inflate(tag.box, spacing));
-  const maxPointer = 3 * (tagHeight + gap);
-  const big = region.height >= BIG_FACE * height || region.width >= BIG_FACE * width;
-  spots.forEach((position, rank) => {
-    const box = keepInside(position, width, height, pad);
-    const pointer = nearestPoints(box, region);
-    const length = Math.hypot(pointer.to.x - pointer.from.x, pointer.to.y - pointer.from.y);
+  // Spots in order of preference (see spotOrigins); the loop below allocates nothing per spot,
+  // as a crowd weighs thousands of them.
+  const origins = spotOrigins(region, own.box, w, h, gap, width, height, pad);
+  let best: { x: number; y: number; pointer: [number, number, number, number]; cost: number } | undefined;
+  for (let rank = 0; rank < origins.length / 2; rank++) {
+    const x = clamp(origins[2 * rank]!, pad, maxX);
+    const y = clamp(origins[2 * rank + 1]!, pad, maxY);
+    // The pointer: the nearest points of the tag and the face's region.
+    const fx = nearestOf(x, x + w, region.x, region.x + region.width);
+    const tx = nearestOf(region.x, region.x + region.width, x, x + w);
+    const fy = nearestOf(y, y + h, region.y, region.y + region.height);
+    const ty = nearestOf(region.y, region.y + region.height, y, y + h);
+    const length = Math.hypot(tx - fx, ty - fy);
+    if (length > maxPointer) continue;
+    // Only a face too big to leave room around it may have its tag on itself.
+    const onOwnFace = overlapOf(x, y, w, h, own.box);
+    if (!big && onOwnFace > 0) continue;
     // What this spot costs before looking at the neighbours: skip it unless it could still win.
     const base =
-      (overlapArea(box, inflate(region, gap / 2)) > 0 ? OWN_REGION_COST : 0) +
-      (OWN_FACE_COST * overlapArea(box, own.box)) / tagArea +
+      (overlapOf(x, y, w, h, ownRegion) > 0 ? OWN_REGION_COST : 0) +
+      (OWN_FACE_COST * onOwnFace) / tagArea +
       length / size +
       0.05 * rank;
-    if (best && base >= best.cost) return;
-    // Only a face too big to leave room around it may have its tag on itself.
-    if (!big && overlapArea(box, own.box) > 0) return;
-    // A tag far from its face reads as someone else's.
-    if (length > maxPointer) return;
-    // A corner of the picture may lie far from the face: everything counts there.
-    const [tags, faces] = rank < corner ? [nearTags, nearOthers] : [allTags, others];
-    if (tags.some((tag) => overlapArea(box, tag) > 0)) return;
-    if (faces.some((other) => overlapArea(box, other.box) > 0)) return;
-    if (faces.some((other) => segmentCrosses(pointer.from, pointer.to, other.box))) return;
+    if (best && base >= best.cost) continue;
+    if (blocked(x, y, w, h, blockers)) continue;
+    if (neighbours.some((person) => crosses(fx, fy, tx, ty, person.box))) continue;
     // Off other faces' foreheads and chins too, when possible: those are faces to people.
-    const onRegions = faces.reduce((sum, other) => sum + overlapArea(box, other.region), 0);
+    let onRegions = 0;
+    for (const person of neighbours) onRegions += overlapOf(x, y, w, h, person.region);
     const cost = base + (20 * onRegions) / tagArea;
-    if (!best || cost < best.cost) best = { box, pointer, cost };
-  });
+    if (!best || cost < best.cost) best = { x, y, pointer: [fx, fy, tx, ty], cost };
+  }
   if (!best) return undefined;
   const shown =
-    textWidth + 2 * inset > tagWidth
-      ? withEllipsis(text, tagWidth - 2 * inset, (part) => measure(part, family, size))
+    textWidth + 2 * inset > w
+      ? withEllipsis(text, w - 2 * inset, (part) => measure(part, family, size))
       : text;
+  const [fx, fy, tx, ty] = best.pointer;
   return {
     cost: best.cost,
     block: {
@@ -164,92 +174,100 @@ function placeTag(
       family,
       size,
       lines: [shown],
-      origins: [{ x: best.box.x + inset, y: best.box.y + tagHeight / 2 }],
-      box: best.box,
+      origins: [{ x: best.x + inset, y: best.y + h / 2 }],
+      box: { x: best.x, y: best.y, width: w, height: h },
       lineHeight: TAG_LINE_HEIGHT,
       look: 'tag',
       strokeWidth: inset,
       truncated: shown !== text,
       face: region,
-      pointer: best.pointer,
+      pointer: { from: { x: fx, y: fy }, to: { x: tx, y: ty } },
     },
   };
 }
 
-function corners(width: number, height: number, w: number, h: number, pad: number): Box[] {
-  return [
-    { x: pad, y: pad, width: w, height: h },
-    { x: width - pad - w, y: pad, width: w, height: h },
-    { x: pad, y: height - pad - h, width: w, height: h },
-    { x: width - pad - w, y: height - pad - h, width: w, height: h },
-  ];
+/**
+ * Top-left corners of the spots a tag may take, as x, y pairs in order of preference: around
+ * the face's region (above: centred, then flush with either side; below; beside), then a step
+ * and two steps further out; then around the face itself and in the picture's corners, for a
+ * face that leaves no room around its region.
+ */
+function spotOrigins(
+  region: Box,
+  face: Box,
+  w: number,
+  h: number,
+  gap: number,
+  width: number,
+  height: number,
+  pad: number,
+): number[] {
+  const origins: number[] = [];
+  const around = (box: Box, steps: number): void => {
+    for (let step = 0; step < steps; step++) {
+      const out = gap + step * (h + gap);
+      const above = box.y - out - h;
+      const below = box.y + box.height + out;
+      const xs = [box.x + box.width / 2 - w / 2, box.x, box.x + box.width - w];
+      const ys = [box.y + box.height / 2 - h / 2, box.y, box.y + box.height - h];
+      for (const x of xs) origins.push(x, above);
+      for (const x of xs) origins.push(x, below);
+      for (const y of ys) origins.push(box.x + box.width + out, y, box.x - out - w, y);
+    }
+  };
+  around(region, 3);
+  around(face, 1);
+  origins.push(pad, pad, width - pad - w, pad, pad, height - pad - h, width - pad - w, height - pad - h);
+  return origins;
 }
 
 /**
- * Spots around the face's region in order of preference: above (centred, then flush with
- * either side), below, beside; then the same a step and two steps further out.
+ * The point of interval [a0, a1] nearest interval [b0, b1] (the middle of their overlap if they
+ * overlap); with the roles swapped, the other end of the pointer.
  */
-function positions(region: Box, w: number, h: number, gap: number): Box[] {
-  const spots: Box[] = [];
-  for (let step = 0; step < 3; step++) {
-    const out = gap + step * (h + gap);
-    const above = region.y - out - h;
-    const below = region.y + region.height + out;
-    const right = region.x + region.width + out;
-    const left = region.x - out - w;
-    const xs = [region.x + region.width / 2 - w / 2, region.x, region.x + region.width - w];
-    const ys = [region.y + region.height / 2 - h / 2, region.y, region.y + region.height - h];
-    for (const x of xs) spots.push({ x, y: above, width: w, height: h });
-    for (const x of xs) spots.push({ x, y: below, width: w, height: h });
-    for (const y of ys) spots.push({ x: right, y, width: w, height: h }, { x: left, y, width: w, height: h });
-  }
-  return spots;
+function nearestOf(a0: number, a1: number, b0: number, b1: number): number {
+  if (a1 < b0) return a1;
+  if (b1 < a0) return a0;
+  return (Math.max(a0, b0) + Math.min(a1, b1)) / 2;
 }
 
-/** The closest pair of points of two boxes that do not overlap: where the pointer runs. */
-function nearestPoints(from: Box, to: Box): { from: Point; to: Point } {
-  const axis = (a0: number, a1: number, b0: number, b1: number): [number, number] => {
-    if (a1 < b0) return [a1, b0];
-    if (b1 < a0) return [a0, b1];
-    const middle = (Math.max(a0, b0) + Math.min(a1, b1)) / 2;
-    return [middle, middle];
-  };
-  const [fx, tx] = axis(from.x, from.x + from.width, to.x, to.x + to.width);
-  const [fy, ty] = axis(from.y, from.y + from.height, to.y, to.y + to.height);
-  return { from: { x: fx, y: fy }, to: { x: tx, y: ty } };
+function blocked(x: number, y: number, w: number, h: number, boxes: readonly Box[]): boolean {
+  for (const box of boxes) if (overlapOf(x, y, w, h, box) > 0) return true;
+  return false;
 }
 
-/** Whether the segment a→b passes through the box (Liang–Barsky clipping). */
+function overlapOf(x: number, y: number, w: number, h: number, box: Box): number {
+  const dx = Math.min(x + w, box.x + box.width) - Math.max(x, box.x);
+  const dy = Math.min(y + h, box.y + box.height) - Math.max(y, box.y);
+  return dx > 0 && dy > 0 ? dx * dy : 0;
+}
+
+/** Whether the segment a→b passes through the box. */
 export function segmentCrosses(a: Point, b: Point, box: Box): boolean {
-  let t0 = 0;
-  let t1 = 1;
-  const dx = b.x - a.x;
-  const dy = b.y - a.y;
-  const edges: [number, number][] = [
-    [-dx, a.x - box.x],
-    [dx, box.x + box.width - a.x],
-    [-dy, a.y - box.y],
-    [dy, box.y + box.height - a.y],
-  ];
-  for (const [p, q] of edges) {
-    if (p === 0) {
-      if (q <= 0) return false;
-      continue;
-    }
-    const t = q / p;
-    if (p < 0) t0 = Math.max(t0, t);
-    else t1 = Math.min(t1, t);
-    if (t0 >= t1) return false;
-  }
-  return true;
+  return crosses(a.x, a.y, b.x, b.y, box);
 }
 
-function keepInside(box: Box, width: number, height: number, pad: number): Box {
-  return {
-    ...box,
-    x: clamp(box.x, pad, Math.max(pad, width - pad - box.width)),
-    y: clamp(box.y, pad, Math.max(pad, height - pad - box.height)),
-  };
+/** Liang–Barsky: each edge of the box cuts the segment's parameter range; an empty range misses it. */
+function crosses(ax: number, ay: number, bx: number, by: number, box: Box): boolean {
+  const range = { t0: 0, t1: 1 };
+  return (
+    clip(-(bx - ax), ax - box.x, range) &&
+    clip(bx - ax, box.x + box.width - ax, range) &&
+    clip(-(by - ay), ay - box.y, range) &&
+    clip(by - ay, box.y + box.height - ay, range)
+  );
+}
+
+function clip(p: number, q: number, range: { t0: number; t1: number }): boolean {
+  if (p === 0) return q > 0;
+  const t = q / p;
+  if (p < 0) range.t0 = Math.max(range.t0, t);
+  else range.t1 = Math.min(range.t1, t);
+  return range.t0 < range.t1;
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 function inflate(box: Box, by: number): Box {
