@@ -119,11 +119,39 @@ describe('npm run eval:memes', () => {
       { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
     );
     const report = JSON.parse(stdout) as MemeReport;
-    expect(report).toMatchObject({ photos: 2, annotated: true, skipped: 1, unreadable: [] });
+    expect(report).toMatchObject({
+      photos: 2,
+      annotated: true,
+      placedAround: 'detected',
+      skipped: 1,
+      unreadable: [],
+    });
     const byStyle = Object.fromEntries(report.styles.map((style) => [style.style, style]));
     expect(byStyle.classic!.hideAnnotated).toEqual({ memes: 1, share: 0.5, files: ['photos/top.png'] });
     expect(byStyle.label!.hideAnnotated).toEqual({ memes: 0, share: 0, files: [] });
     for (const style of report.styles) expect(style.hideDetected.memes).toBe(0);
+    // Told where the faces are, the layout keeps the text off both.
+    const placed = JSON.parse(
+      (
+        await promisify(execFile)(
+          process.execPath,
+          [
+            join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+            join(ROOT, 'models', 'eval', 'memesMain.ts'),
+            dir,
+            '--annotations',
+            join(dir, 'annotations.json'),
+            '--annotated-as-detected',
+            '--style',
+            'classic',
+            '--json',
+          ],
+          { cwd: ROOT },
+        )
+      ).stdout,
+    ) as MemeReport;
+    expect(placed.placedAround).toBe('annotated');
+    expect(placed.styles.map((style) => [style.style, style.hideAnnotated?.memes])).toEqual([['classic', 0]]);
     const meta = await sharp(sheet).metadata();
     expect(meta.format).toBe('png');
     // Three styles side by side, two photos one under the other.

@@ -5,6 +5,8 @@
  * in each style with the library's caption, and reports per style the share of memes whose
  * text covers more than 15 % of a face ≥ 32 px: annotated faces, and the faces the detector
  * found. `--contact-sheet` also draws all the memes as one picture (JPEG, or PNG by its name).
+ * `--annotated-as-detected` places the text around the annotated faces instead of the detected
+ * ones: the layout's own share, whatever the detector misses.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,7 +17,7 @@ import { parseAnnotations } from './detection';
 import { COVER_SHARE, evaluateMemes, MemeReport, SCORED_FACE_HEIGHT, SELECTION } from './memes';
 
 const USAGE =
-  'usage: npm run eval:memes -- <images dir> [--annotations <json>] [--contact-sheet FILE] [--style S[,S]] [--json]';
+  'usage: npm run eval:memes -- <images dir> [--annotations <json> [--annotated-as-detected]] [--contact-sheet FILE] [--style S[,S]] [--json]';
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
       annotations: { type: 'string' },
       'contact-sheet': { type: 'string' },
       style: { type: 'string' },
+      'annotated-as-detected': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -46,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     imagesDir: positionals[0]!,
     annotations,
     styles,
+    annotatedAsDetected: values['annotated-as-detected'],
     onMeme: async (scored) => {
       await sheet?.add(scored);
       if (scored.style === styles[styles.length - 1] && ++done % 25 === 0)
@@ -66,6 +70,8 @@ function printReport(report: MemeReport): void {
     ? `${report.photos} photos with ${SELECTION.minFaces}–${SELECTION.maxFaces} annotated faces ≥ ${SELECTION.minFaceHeight} px (${report.skipped} other annotated photos left out)`
     : `${report.photos} photos, no annotations: detected faces only`;
   console.log(which);
+  if (report.placedAround === 'annotated')
+    console.log('Text placed around the annotated faces, not the detected ones (--annotated-as-detected).');
   console.log(
     `A meme hides a face when its text covers more than ${pct(COVER_SHARE)} of a face ≥ ${SCORED_FACE_HEIGHT} px high.\n`,
   );
