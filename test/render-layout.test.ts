@@ -258,6 +258,22 @@ describe('when every placement covers a face, the least of them is covered', () 
     expect(clearPlacementExists({ width, height, faces: rows(1, 1), caption })).toBe(false);
   });
 
+  it('slides a short caption to a side of the picture when that keeps it off every face', () => {
+    const faces = rows(0.9, 0.9);
+    const layout = layoutMeme({
+      style: 'classic',
+      width,
+      height,
+      faces,
+      caption: { top: 'me too' },
+      measure,
+    });
+    const [block] = layout.blocks;
+    for (const face of faces) expect(overlapArea(block!.box, faceRegion(face.box, width, height))).toBe(0);
+    expect(Math.abs(block!.box.x + block!.box.width / 2 - width / 2)).toBeGreaterThan(100);
+    expect(block!.size).toBeGreaterThanOrEqual(0.04 * height);
+  });
+
   it('covers the doubtful detection rather than the sure one', () => {
     expect(covered(rows(0.95, 0.3))).toEqual([1]);
     expect(covered(rows(0.3, 0.95))).toEqual([0]);
@@ -270,8 +286,8 @@ describe('when every placement covers a face, the least of them is covered', () 
 
   it('covers the face off to the side rather than the one in the middle', () => {
     const faces: LayoutFace[] = [
-      { box: { x: 420, y: 60, width: 360, height: 300 }, tag: '', score: 0.9 },
-      { box: { x: 20, y: 540, width: 360, height: 300 }, tag: '', score: 0.9 },
+      { box: { x: 360, y: 60, width: 480, height: 300 }, tag: '', score: 0.9 },
+      { box: { x: 20, y: 540, width: 480, height: 300 }, tag: '', score: 0.9 },
     ];
     expect(covered(faces)).toEqual([1]);
   });

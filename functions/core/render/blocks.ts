@@ -28,7 +28,7 @@ export function padding(width: number, height: number): number {
   return Math.max(2, Math.round(0.03 * Math.min(width, height)));
 }
 
-/** A block of lines centred horizontally on the picture, its ink box starting at `top`. */
+/** A block of lines centred on x = width / 2 (the picture's middle, or twice a moved block's), its ink box starting at `top`. */
 export function centredBlock(
   role: BlockRole,
   family: string,

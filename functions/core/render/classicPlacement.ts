@@ -49,6 +49,8 @@ const COMFORTABLE = 0.6;
 /** At most this many free bands are weighed (the tallest): bounds the work for crowds. */
 export const MAX_BANDS = 6;
 const CORE_COST = 4;
+/** Text flush with a side of the picture instead of centred counts as this far (a share of the height) from its usual place. */
+const SIDEWAYS = 0.1;
 
 type Role = 'top' | 'bottom';
 
@@ -126,9 +128,7 @@ export function placeClassic(request: ClassicRequest): TextBlock[] {
               .map((bottom) => [top, bottom]),
           );
   const best = choosePlan(plans);
-  return best
-    ? best.map((chosen) => toBlock(chosen, width))
-    : usualBlocks(captions, request, pad, maxBlock, maxSize);
+  return best ? best.map(toBlock) : usualBlocks(captions, request, pad, maxBlock, maxSize);
 }
 
 function prepareCaption(
@@ -243,7 +243,7 @@ function candidatesFor(
     );
   }
   const seen = new Set<string>();
-  const candidates: Candidate[] = [];
+  const list: Candidate[] = [];
   const add = (anchor: number, room: number, role: Role): void => {
     const largest = sizeFor(caption, room);
     if (largest === 0) return;
@@ -251,50 +251,57 @@ function candidatesFor(
       const key = `${role}:${anchor}:${size}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      candidates.push(candidate(caption, request, anchor, size, pad, role === 'top' ? 'start' : 'end'));
+      list.push(...candidates(caption, request, anchor, size, pad, role === 'top' ? 'start' : 'end'));
     }
   };
   for (const [anchor, room] of places) add(anchor, room, caption.role);
   // A caption alone may also take the other edge: a bottom line under a face at the top.
   if (alone) add(top ? height - pad : pad, maxBlock, top ? 'bottom' : 'top');
-  return candidates;
+  return list;
 }
 
-function candidate(
+/** The caption at one anchor and size: centred, and flush left and right when it is narrower than the picture. */
+function candidates(
   caption: Caption,
   request: ClassicRequest,
   anchor: number,
   size: number,
   pad: number,
   side: 'start' | 'end',
-): Candidate {
+): Candidate[] {
   const { width, height, obstacles } = request;
   const { lines, widths } = wrapped(caption, size, request.measure);
   const stroke = strokeOf(size);
   const blockHeight = classicBlockHeight(lines.length, size, caption.lineHeight);
-  const widest = Math.max(...widths);
+  const blockWidth = Math.max(...widths) + stroke;
   const y = side === 'start' ? anchor : anchor - blockHeight;
-  const box: Box = { x: (width - widest - stroke) / 2, y, width: widest + stroke, height: blockHeight };
-  let cost = 0;
-  let rowClear = true;
-  // Half the margin between text and the picture's edge is kept between text and a face's side.
-  const reach: Box = { x: box.x - pad / 2, y: box.y, width: box.width + pad, height: box.height };
-  for (const obstacle of obstacles) {
-    cost +=
-      obstacle.weight * (overlapArea(reach, obstacle.region) + CORE_COST * overlapArea(box, obstacle.core));
-    if (box.y < obstacle.region.y + obstacle.region.height && obstacle.region.y < box.y + box.height)
-      rowClear = false;
-  }
   const usualPlace = caption.role === 'top' ? pad : height - pad - blockHeight;
-  return {
-    role: caption.role,
-    caption,
-    size,
-    box,
-    cost,
-    rowClear,
-    displacement: Math.abs(y - usualPlace) / height,
-  };
+  const centred = (width - blockWidth) / 2;
+  // Off-centre text is less usual: it counts as displaced by SIDEWAYS of the height.
+  const xs: [number, number][] = [[centred, 0]];
+  if (centred - pad > 0.05 * width) xs.push([pad, SIDEWAYS], [width - pad - blockWidth, SIDEWAYS]);
+  return xs.map(([x, sideways]) => {
+    const box: Box = { x, y, width: blockWidth, height: blockHeight };
+    // Half the margin between text and the picture's edge is kept between text and a face's side.
+    const reach: Box = { x: x - pad / 2, y, width: blockWidth + pad, height: blockHeight };
+    let cost = 0;
+    let rowClear = true;
+    for (const obstacle of obstacles) {
+      cost +=
+        obstacle.weight * (overlapArea(reach, obstacle.region) + CORE_COST * overlapArea(box, obstacle.core));
+      if (y < obstacle.region.y + obstacle.region.height && obstacle.region.y < y + blockHeight)
+        rowClear = false;
+    }
+    return {
+      role: caption.role,
+      caption,
+      size,
+      box,
+      cost,
+      rowClear,
+      displacement: Math.abs(y - usualPlace) / height + sideways,
+    };
+  });
 }
 
 function wrapped(caption: Caption, size: number, measure: Measurer): { lines: string[]; widths: number[] } {
@@ -351,9 +358,10 @@ function lexicographic(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
-function toBlock(chosen: Candidate, width: number): TextBlock {
+function toBlock(chosen: Candidate): TextBlock {
   const { caption, size, box } = chosen;
   const { lines, widths } = caption.wrapped.get(size)!;
+  // Lines centred on the block's middle: the picture's, unless the block was moved sideways.
   return centredBlock(
     chosen.role,
     FAMILY.impact,
@@ -361,7 +369,7 @@ function toBlock(chosen: Candidate, width: number): TextBlock {
     caption.lineHeight,
     box.y,
     strokeOf(size),
-    width,
+    2 * box.x + box.width,
     'outlined',
   );
 }
