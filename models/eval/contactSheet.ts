@@ -51,12 +51,18 @@ export class ContactSheet {
   async write(path: string): Promise<void> {
     registerBundledFonts();
     const styles = [...new Set(this.cells.map((cell) => cell.style))];
+    const height = (cell: Cell): number => Math.round((cell.memeHeight * CELL_WIDTH) / cell.memeWidth);
     const files = [...new Set(this.cells.map((cell) => cell.file))];
     // Several photos side by side keep a big evaluation roughly square instead of one long strip.
-    const photosPerRow = Math.max(1, Math.round(Math.sqrt(files.length / (2 * styles.length))));
+    const meanHeight =
+      this.cells.reduce((sum, cell) => sum + height(cell) + LABEL_HEIGHT + GAP, 0) /
+      Math.max(1, this.cells.length);
+    const photosPerRow = Math.max(
+      1,
+      Math.round(Math.sqrt((files.length * meanHeight) / (styles.length * (CELL_WIDTH + GAP)))),
+    );
     const columns = photosPerRow * styles.length;
     const rowHeights: number[] = [];
-    const height = (cell: Cell): number => Math.round((cell.memeHeight * CELL_WIDTH) / cell.memeWidth);
     const at = new Map<Cell, { column: number; row: number }>();
     for (const cell of this.cells) {
       const index = files.indexOf(cell.file);
