@@ -1,13 +1,15 @@
 /**
  * Layout alone, no pixels: layoutMeme on made-up group photos (1600×1067) with 8 and 50
  * faces, once per caption of the English library (classic) and once per photo (face tags),
- * after a warm-up pass so word widths are measured already, as in a running server.
+ * after a warm-up pass so word widths are measured already, as in a running server; and
+ * "cold", with a new measurer for each layout, so every word is measured with canvas, as
+ * for a caption the user typed.
  *
  * `npm run bench:layout` runs it alone; `npm run bench` includes it with its budgets.
  */
 import { captionLibrary } from '../functions/core/captions/library';
 import { layoutMeme, LayoutFace, MemeStyle } from '../functions/core/render/layout';
-import { sharedMeasurer } from '../functions/core/render/measure';
+import { canvasMeasurer, sharedMeasurer } from '../functions/core/render/measure';
 import { Figure, Samples } from './stats';
 
 const [WIDTH, HEIGHT] = [1600, 1067];
@@ -39,6 +41,7 @@ export async function benchLayout(runs = 3): Promise<Record<string, Figure>> {
   const captions = Object.values(captionLibrary('en').expressions).flat();
   const samples = new Samples();
   const cases: [string, MemeStyle, number][] = [
+    ['classic, 8 faces, cold', 'classic', 8],
     ['classic, 8 faces', 'classic', 8],
     ['classic, 50 faces', 'classic', 50],
     ['faces, 8 faces', 'faces', 8],
@@ -49,8 +52,9 @@ export async function benchLayout(runs = 3): Promise<Record<string, Figure>> {
       const faces = groupFaces(count);
       const pool = style === 'classic' ? captions : captions.slice(0, 40).map(() => ({}));
       for (const caption of pool) {
+        const measurer = name.endsWith('cold') ? canvasMeasurer() : measure;
         const started = performance.now();
-        layoutMeme({ style, width: WIDTH, height: HEIGHT, faces, caption, measure });
+        layoutMeme({ style, width: WIDTH, height: HEIGHT, faces, caption, measure: measurer });
         if (run >= 0) samples.add(name, performance.now() - started); // run -1 warms up
       }
     }
@@ -64,7 +68,7 @@ if (require.main === module) {
     (figures) => {
       console.log('layoutMeme, 1600×1067, ms (median / p90 / layouts)');
       for (const [name, f] of Object.entries(figures))
-        console.log(`  ${name.padEnd(18)} ${f.median.toFixed(2)} / ${f.p90.toFixed(2)} / ${f.runs}`);
+        console.log(`  ${name.padEnd(24)} ${f.median.toFixed(2)} / ${f.p90.toFixed(2)} / ${f.runs}`);
     },
     (error: unknown) => {
       console.error(error);
