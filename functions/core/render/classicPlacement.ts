@@ -106,15 +106,8 @@ export function placeClassic(request: ClassicRequest): TextBlock[] {
   if (captions.some((caption) => caption.usual === 0))
     return usualBlocks(captions, request, pad, maxBlock, maxSize);
 
-  const candidates = captions.flatMap((caption) =>
-    candidatesFor(
-      caption,
-      request,
-      pad,
-      maxBlock,
-      freeBands(request.obstacles, pad, height, maxBlock, captions),
-    ),
-  );
+  const bands = freeBands(request.obstacles, pad, height, maxBlock, captions);
+  const candidates = captions.flatMap((caption) => candidatesFor(caption, request, pad, maxBlock, bands));
   const plans: Candidate[][] =
     roles.length === 1
       ? candidates.map((candidate) => [candidate])
