@@ -7,9 +7,14 @@
  *
  * `npm run bench:layout` runs it alone; `npm run bench` includes it with its budgets.
  */
-import { captionLibrary } from '../functions/core/captions/library';
-import { layoutMeme, LayoutFace, MemeStyle } from '../functions/core/render/layout';
-import { canvasMeasurer, sharedMeasurer } from '../functions/core/render/measure';
+import {
+  canvasMeasurer,
+  captionLibrary,
+  layoutMeme,
+  LayoutFace,
+  MemeStyle,
+  sharedMeasurer,
+} from '../functions/core';
 import { Figure, Samples } from './stats';
 
 const [WIDTH, HEIGHT] = [1600, 1067];

@@ -1,5 +1,15 @@
 /** The caption library and how a caption is chosen for a photo. */
-import { EMOTIONS, Emotion, EmotionScores } from '../functions/core/emotions';
+import {
+  captionLibrary,
+  CaptionPair,
+  Emotion,
+  EMOTIONS,
+  EmotionScores,
+  FAMILY,
+  Language,
+  LANGUAGES,
+  MemeStyle,
+} from '../functions/core';
 import {
   CaptionChoice,
   chooseCaption,
@@ -7,19 +17,10 @@ import {
   fill,
   LOW_CONFIDENCE,
 } from '../functions/core/captions/choose';
-import {
-  captionLibrary,
-  CaptionPair,
-  checkLibrary,
-  CONTRASTS,
-  GROUP_SIZES,
-  LANGUAGES,
-  Language,
-} from '../functions/core/captions/library';
+import { checkLibrary, CONTRASTS, GROUP_SIZES } from '../functions/core/captions/library';
 import en from '../functions/core/captions/en.json';
-import { layoutMeme, MemeStyle } from '../functions/core/render/layout';
+import { layoutMeme } from '../functions/core/render/layout';
 import { canvasMeasurer } from '../functions/core/render/measure';
-import { FAMILY } from '../functions/core/render/fonts';
 
 const measure = canvasMeasurer();
 

@@ -10,10 +10,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Analysis, analyzeImage } from '../functions/core/analyze';
+import { Analysis, analyzeImage, overlapArea, renderMeme, RenderOptions } from '../functions/core';
 import { faceRegion } from '../functions/core/render/faceRegions';
-import { overlapArea } from '../functions/core/render/layout';
-import { renderMeme, RenderOptions } from '../functions/core/render/renderMeme';
 import { PHOTOS } from './support/sharedData';
 
 const GOLDEN = join(__dirname, 'fixtures', 'golden');

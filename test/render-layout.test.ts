@@ -3,19 +3,15 @@
  * inside the picture and off every face whenever a readable placement exists; tags stay joined
  * to their faces and off the others.
  */
+import { Box, captionLibrary, FAMILY, MEME_STYLES, MemeStyle } from '../functions/core';
 import { fill } from '../functions/core/captions/choose';
-import { captionLibrary } from '../functions/core/captions/library';
-import { Box } from '../functions/core/geometry';
 import { classicBlockHeight, padding, strokeOf } from '../functions/core/render/blocks';
 import { faceRegion } from '../functions/core/render/faceRegions';
-import { FAMILY } from '../functions/core/render/fonts';
 import {
   CaptionText,
   layoutMeme,
   LayoutFace,
   MemeLayout,
-  MemeStyle,
-  MEME_STYLES,
   overlapArea,
 } from '../functions/core/render/layout';
 import { canvasMeasurer } from '../functions/core/render/measure';

@@ -7,9 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import sharp from 'sharp';
-import { Box } from '../../functions/core/geometry';
-import { FAMILY, fontShorthand, registerBundledFonts } from '../../functions/core/render/fonts';
-import { MemeStyle } from '../../functions/core/render/layout';
+import { Box, FAMILY, fontShorthand, MemeStyle, registerBundledFonts } from '../../functions/core';
 import { ScoredMeme } from './memes';
 
 const CELL_WIDTH = 320;

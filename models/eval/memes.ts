@@ -5,13 +5,23 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { Analysis, AnalyzedFace, Analyzer } from '../../functions/core/analyze';
-import { EMOTIONS, EmotionScores } from '../../functions/core/emotions';
-import { ImageError } from '../../functions/core/errors';
-import { Box } from '../../functions/core/geometry';
-import { PICTURE_FILE, pictureSize } from '../../functions/core/image';
-import { MemeLayout, MemeStyle, MEME_STYLES, overlapArea } from '../../functions/core/render/layout';
-import { renderMeme, RenderedMeme } from '../../functions/core/render/renderMeme';
+import {
+  Analysis,
+  AnalyzedFace,
+  Analyzer,
+  Box,
+  EMOTIONS,
+  EmotionScores,
+  ImageError,
+  MemeLayout,
+  MemeStyle,
+  MEME_STYLES,
+  overlapArea,
+  PICTURE_FILE,
+  pictureSize,
+  renderMeme,
+  RenderedMeme,
+} from '../../functions/core';
 import { AnnotatedImage } from './detection';
 
 /** The photos scored with annotations: groups of one to eight faces big enough to matter. */

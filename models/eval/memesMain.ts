@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isMemeStyle, MemeStyle, MEME_STYLES } from '../../functions/core/render/layout';
+import { isMemeStyle, MemeStyle, MEME_STYLES } from '../../functions/core';
 import { pct, table } from '../../cli/format';
 import { ContactSheet } from './contactSheet';
 import { parseAnnotations } from './detection';

@@ -19,7 +19,8 @@
 import { createHash } from 'node:crypto';
 import { Emotion, EMOTIONS, EmotionScores } from '../emotions';
 import { Box } from '../geometry';
-import { captionLibrary, CaptionPair, Contrast, GroupSize, Language } from './library';
+import { CaptionKind, Language } from '../vocabulary';
+import { captionLibrary, CaptionPair, Contrast, GroupSize } from './library';
 
 /** Below this probability the dominant expression is a guess. */
 export const LOW_CONFIDENCE = 0.5;
@@ -31,8 +32,6 @@ export const CLEAR_SHARE = 0.5;
 export const DISSENT_SHARE = 0.2;
 /** From this many people a group is a crowd. */
 export const CROWD_SIZE = 7;
-
-export type CaptionKind = 'expression' | 'unsure' | 'noFace' | 'together' | 'contrast';
 
 export interface CaptionChoice extends CaptionPair {
   kind: CaptionKind;

@@ -10,15 +10,9 @@ import { faceImportance, faceRegion } from './faceRegions';
 import { FAMILY } from './fonts';
 import { placeTags } from './tagPlacement';
 import { fitText, FitRules, FittedText } from './wrap';
+import { MemeStyle } from '../vocabulary';
 
 export { overlapArea } from './blocks';
-
-export const MEME_STYLES = ['classic', 'label', 'faces'] as const;
-export type MemeStyle = (typeof MEME_STYLES)[number];
-
-export function isMemeStyle(value: string): value is MemeStyle {
-  return (MEME_STYLES as readonly string[]).includes(value);
-}
 
 /** Width of `text` in pixels in font `family` at `sizePx`. */
 export type Measurer = (text: string, family: string, sizePx: number) => number;
