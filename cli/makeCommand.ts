@@ -9,12 +9,14 @@ import {
   isMemeStyle,
   Language,
   LANGUAGES,
+  LayoutSummary,
   MEME_STYLES,
   MemeStyle,
   OutputFormat,
   projectRoot,
   RenderedCaption,
   renderMeme,
+  summarizeLayout,
 } from '../functions/core';
 import { expandInputs } from './analyzeCommand';
 import { Progress } from './progress';
@@ -40,6 +42,8 @@ interface MadeMeme {
   height: number;
   caption: RenderedCaption;
   analysis: Analysis;
+  /** Where the text went, in canvas pixels. */
+  layout: LayoutSummary;
 }
 
 type Outcome = MadeMeme | { error: string; code: string };
@@ -113,7 +117,14 @@ async function makeOne(
     });
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, meme.bytes);
-    return { output, width: meme.width, height: meme.height, caption: meme.caption, analysis };
+    return {
+      output,
+      width: meme.width,
+      height: meme.height,
+      caption: meme.caption,
+      analysis,
+      layout: summarizeLayout(meme.layout),
+    };
   } catch (error) {
     if (!(error instanceof ImageError)) throw error;
     return { error: error.message, code: error.code };

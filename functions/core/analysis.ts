@@ -5,7 +5,7 @@
  */
 export { Analyzer, analyzeImage, defaultAnalyzer } from './analyze';
 export type { Analysis, AnalysisTimings, AnalyzedFace, AnalyzerOptions } from './analyze';
-export { decodeImage, PICTURE_FILE } from './image';
+export { decodeImage, pictureSize, PICTURE_FILE } from './image';
 export type { DecodedImage, DecodeOptions, RgbImage } from './image';
 export { iou } from './geometry';
 export type { Box, Point } from './geometry';

@@ -29,6 +29,12 @@ export type { MakeMemeOptions } from './render/renderMeme';
 export { captionLibrary } from './captions/library';
 export type { CaptionLibrary, CaptionPair } from './captions/library';
 export { FAMILY, fontShorthand, registerBundledFonts } from './render/fonts';
+// Where the text goes: the layout planner, its plain summary (make --json) and text measuring.
+export { layoutMeme, overlapArea } from './render/layout';
+export type { BlockRole, LayoutFace, Measurer, MemeLayout, TextBlock } from './render/layout';
+export { summarizeLayout } from './render/layoutSummary';
+export type { LayoutSummary } from './render/layoutSummary';
+export { canvasMeasurer, sharedMeasurer } from './render/measure';
 
 // The models, for the model tooling (export, fit, eval, bench): manifest, detector, ensemble.
 export { modelEntry, modelsDir, readManifest } from './manifest';

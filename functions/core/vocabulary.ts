@@ -35,7 +35,7 @@ export function isOutputFormat(value: string): value is OutputFormat {
 }
 
 /** Which part of the caption library a library caption came from. */
-export type CaptionKind = 'expression' | 'unsure' | 'noFace' | 'crowd' | 'group';
+export type CaptionKind = 'expression' | 'unsure' | 'noFace' | 'together' | 'contrast';
 
 /** Long side of a meme in pixels, the label band included. */
 export const DEFAULT_MAX_SIDE = 1600;

@@ -11,7 +11,7 @@ import type { Analysis, Analyzer } from '../analyze';
 import { RenderOptionError } from '../errors';
 
 import { chooseCaption } from '../captions/choose';
-import { expressionTag } from '../captions/labels';
+import { expressionTag, shortExpressionTag } from '../captions/labels';
 import { CaptionPair } from '../captions/library';
 import { decodeImageRgba, DecodeOptions, pictureSize } from '../image';
 import { drawLayout } from './draw';
@@ -224,6 +224,8 @@ function planLayout(
         height: face.box.height * toPhoto,
       },
       tag: expressionTag(face.dominant, face.emotions[face.dominant], settings.lang),
+      shortTag: shortExpressionTag(face.dominant, face.emotions[face.dominant]),
+      score: face.score,
     }));
     const layout = layoutMeme({ style: settings.style, ...photo, faces, caption, measure });
     const longSide = Math.max(layout.width, layout.height);
