@@ -9,6 +9,7 @@ import {
   isMemeStyle,
   Language,
   LANGUAGES,
+  LayoutSummary,
   MEME_STYLES,
   MemeStyle,
   OutputFormat,
@@ -16,6 +17,7 @@ import {
   renderMeme,
   RenderedCaption,
   RenderedMeme,
+  summarizeLayout,
 } from '../functions/core';
 import { fileProblem, isFileError } from './fileErrors';
 import { expandInputs, InputPicture } from './inputs';
@@ -50,6 +52,8 @@ export interface MadeEntry {
   height: number;
   caption: RenderedCaption;
   analysis: Analysis;
+  /** Where the text went, in canvas pixels. */
+  layout: LayoutSummary;
 }
 
 export interface FailedEntry {
@@ -59,7 +63,14 @@ export interface FailedEntry {
 }
 
 function madeEntry(output: string, meme: RenderedMeme, analysis: Analysis): MadeEntry {
-  return { output, width: meme.width, height: meme.height, caption: meme.caption, analysis };
+  return {
+    output,
+    width: meme.width,
+    height: meme.height,
+    caption: meme.caption,
+    analysis,
+    layout: summarizeLayout(meme.layout),
+  };
 }
 
 function failedEntry(error: unknown): FailedEntry {

@@ -91,6 +91,42 @@ describe('memegen make', () => {
     expect(result.analysis.faces).toHaveLength(1);
     expect(result.height).toBeGreaterThan(600); // the label band sits above the 512×600 photo
     expect((await sharp(join(cwd, result.output)).metadata()).format).toBe('webp');
+    // Where the text went: the label block on the band, the photo below it, in canvas pixels.
+    const { layout } = result;
+    expect([layout.width, layout.height]).toEqual([result.width, result.height]);
+    expect(layout.photo).toEqual({ x: 0, y: result.height - 600, width: 512, height: 600 });
+    expect(layout.blocks).toEqual([
+      { role: 'label', lines: ['nobody:', 'me:'], box: expect.objectContaining({ x: expect.any(Number) }) },
+    ]);
+    const label = layout.blocks[0].box;
+    expect(label.y + label.height).toBeLessThanOrEqual(layout.photo.y);
+  });
+
+  it('--json gives the layout of classic and faces memes: text blocks and tags clear of the faces found', async () => {
+    const cwd = scratch();
+    const photo = join(PHOTOS, 'faceapi_sample5.jpg');
+    for (const style of ['classic', 'faces']) {
+      const { code, stdout } = await memegen(['make', photo, '--style', style, '--json'], cwd);
+      expect(code).toBe(0);
+      const { layout, analysis, width } = JSON.parse(stdout)[photo];
+      const roles = layout.blocks.map((block: { role: string }) => block.role);
+      if (style === 'classic') expect(roles.sort()).toEqual(['bottom', 'top']);
+      else expect(roles).toEqual(analysis.faces.map(() => 'tag'));
+      const scale = width / analysis.width;
+      for (const block of layout.blocks)
+        for (const face of analysis.faces) {
+          const b = block.box;
+          const f = {
+            x: face.box.x * scale,
+            y: face.box.y * scale,
+            w: face.box.width * scale,
+            h: face.box.height * scale,
+          };
+          const w = Math.min(b.x + b.width, f.x + f.w) - Math.max(b.x, f.x);
+          const h = Math.min(b.y + b.height, f.y + f.h) - Math.max(b.y, f.y);
+          expect(w > 0 && h > 0).toBe(false);
+        }
+    }
   });
 
   it('-o with a file name writes that file, in the format its extension names', async () => {

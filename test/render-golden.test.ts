@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Analysis, analyzeImage, renderMeme, RenderOptions } from '../functions/core';
+import { Analysis, analyzeImage, overlapArea, renderMeme, RenderOptions } from '../functions/core';
+import { faceRegion } from '../functions/core/render/faceRegions';
 import { PHOTOS } from './support/sharedData';
 
 const GOLDEN = join(__dirname, 'fixtures', 'golden');
@@ -27,8 +28,8 @@ interface GoldenCase {
   name: string;
   photo: string;
   options: RenderOptions;
-  /** What the picture must show besides matching: checked on the layout. */
-  check?: (layout: Awaited<ReturnType<typeof renderMeme>>['layout']) => void;
+  /** What the picture must show besides matching: checked on the meme and the analysis it was drawn for. */
+  check?: (meme: Awaited<ReturnType<typeof renderMeme>>, analysis: Analysis) => void;
 }
 
 const CASES: GoldenCase[] = [
@@ -73,7 +74,27 @@ const CASES: GoldenCase[] = [
         top: 'when the meeting that could have been an email turns into a second meeting about the first one',
       },
     },
-    check: (layout) => expect(layout.blocks[0]!.lines).toHaveLength(3),
+    check: (meme) => expect(meme.layout.blocks[0]!.lines).toHaveLength(3),
+  },
+  {
+    // The library's own caption for a group of five, placed clear of every face.
+    name: 'classic-group',
+    photo: 'faceapi_sample5.jpg',
+    options: { style: 'classic' },
+    check: (meme, analysis) => {
+      expect(meme.caption.kind).toMatch(/together|contrast/);
+      const scale = meme.layout.photo.width / analysis.width;
+      for (const face of analysis.faces) {
+        const box = {
+          x: face.box.x * scale,
+          y: face.box.y * scale,
+          width: face.box.width * scale,
+          height: face.box.height * scale,
+        };
+        const region = faceRegion(box, meme.layout.width, meme.layout.height);
+        for (const block of meme.layout.blocks) expect(overlapArea(block.box, region)).toBe(0);
+      }
+    },
   },
 ];
 
@@ -112,7 +133,7 @@ describe('golden memes', () => {
       maxSide: SIDE,
       seed: name,
     });
-    check?.(meme.layout);
+    check?.(meme, analysis);
     const file = join(GOLDEN, `${name}.webp`);
     if (UPDATE) writeFileSync(file, await sharp(meme.bytes).webp({ lossless: true }).toBuffer());
     if (!existsSync(file))

@@ -3,7 +3,7 @@
  * original deleted from the inbox. Renders are deterministic per job (the job id seeds the
  * caption), so a duplicate delivery rewrites identical bytes: still exactly one meme.
  */
-import { renderMeme } from '../core';
+import { renderMeme } from '../core/rendering';
 import { Config } from './config';
 import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
 import { failOrRetry, PermanentFailure } from './failures';
