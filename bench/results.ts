@@ -33,6 +33,8 @@ export interface BenchReport {
   options: Record<string, string | boolean | undefined>;
   stagesMs: PhotoStages[];
   baseline: { describe: string; comparison: Comparison[]; results?: BaselineResult[] };
+  /** layoutMeme alone (no pixels), per case: issue 13's layout budget. */
+  layoutMs: Record<string, Figure>;
   coldStartMs: ColdStarts;
   memory: { peakRssMb: number; photos: number };
   latency: PipelineFigures;
@@ -113,13 +115,27 @@ export function writeResults(path: string, report: BenchReport, members: string[
         `| ${c.photo} | ${c.baselineMs.median.toFixed(0)} ms | ${c.memegenAnalyzeMs.toFixed(1)} ms | ${c.ratio}× | ${c.baselineFaces} / ${c.memegenFaces} |`,
     ),
     '',
+    '## Layout alone (layoutMeme, 1600×1067, no pixels)',
+    '',
+    '| case | median ms | p90 ms | layouts |',
+    '|---|---|---|---|',
+    ...Object.entries(report.layoutMs).map(
+      ([name, f]) => `| ${name} | ${f.median.toFixed(2)} | ${f.p90.toFixed(2)} | ${f.runs} |`,
+    ),
+    '',
     '## Cold start, memory, local stack',
     '',
     `- Cold start: a fresh \`memegen make\` process to its first meme written ${report.coldStartMs.cli.median.toFixed(0)} ms ` +
       `(p90 ${report.coldStartMs.cli.p90.toFixed(0)}, ${report.coldStartMs.cli.runs} processes); ` +
-      (report.coldStartMs.analyzeFunction
-        ? `the \`analyze\` function under the functions framework, launch to first event handled ${report.coldStartMs.analyzeFunction.median.toFixed(0)} ms (p90 ${report.coldStartMs.analyzeFunction.p90.toFixed(0)}, ${report.coldStartMs.analyzeFunction.runs} processes).`
-        : `the \`analyze\` function: skipped (${report.coldStartMs.analyzeFunctionSkipped}).`),
+      'each function under the functions framework, launch to first request answered: ' +
+      (report.coldStartMs.functions
+        ? Object.entries(report.coldStartMs.functions)
+            .map(
+              ([name, start]) =>
+                `\`${name}\` ${start.ms.median.toFixed(0)} ms (p90 ${start.ms.p90.toFixed(0)}, ${start.ms.runs} processes, ${start.rssMb} MiB resident)`,
+            )
+            .join(', ') + '.'
+        : `skipped (${report.coldStartMs.functionsSkipped}).`),
     `- Memory: peak RSS ${report.memory.peakRssMb} MB for one process making all ${report.memory.photos} memes.`,
     `- Local stack (Pub/Sub ${report.latency.pubsub}): one upload at a time, upload → meme p50 ${report.latency.pipelineLatencyMs.p50} / p90 ${report.latency.pipelineLatencyMs.p90} / p99 ${report.latency.pipelineLatencyMs.p99} ms over ${report.latency.uploads} uploads; ` +
       `${report.pipeline.uploads} uploads at concurrency ${report.pipeline.concurrency}: ${report.pipeline.done} done, ${report.pipeline.failed} failed, ${report.pipeline.lostOrDuplicated} lost or duplicated, ` +

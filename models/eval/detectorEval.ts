@@ -4,11 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DetectorOptions, FaceDetector } from '../../functions/core/detect/detector';
-import { decodeImage } from '../../functions/core/image';
-import { Manifest } from '../../functions/core/manifest';
-import { SessionOptions } from '../../functions/core/sessions';
 import { AnnotatedFace, AnnotatedImage, DetectionMetrics, ScoredBox, scoreDetections } from './detection';
+import { decodeImage, DetectorOptions, FaceDetector, Manifest, SessionOptions } from '../../functions/core';
 
 export interface DetectorRun {
   options: DetectorOptions;

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelEntry } from '../../functions/core/manifest';
 import { CopiedSpec } from './registry';
+import { ModelEntry } from '../../functions/core';
 
 /** Reads a protobuf varint at `at`; returns the value and the offset after it. */
 function varint(bytes: Uint8Array, at: number): [number, number] {

@@ -12,15 +12,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { EVAL_SESSION, medianOf } from '../eval/detectorEval';
 import {
   CloseUpOptions,
+  decodeImage,
   DetectedFace,
   DetectorOptions,
   FaceDetector,
-} from '../../functions/core/detect/detector';
-import { decodeImage, RgbImage } from '../../functions/core/image';
-import { Manifest } from '../../functions/core/manifest';
-import { EVAL_SESSION, medianOf } from '../eval/detectorEval';
+  Manifest,
+  RgbImage,
+} from '../../functions/core';
 
 /** A face at least this share of the picture's short side tall is "large": no close-up pass needed. */
 export const CLOSE_UP_BELOW = 0.4;

@@ -1,10 +1,10 @@
 /** Writes models/DETECTION.md from what `npm run models:detectors` measured. */
 import { writeFileSync } from 'node:fs';
-import { CloseUpOptions, DetectorOptions } from '../../functions/core/detect/detector';
 import { OperatingPoint } from '../eval/detectorEval';
 import { CloseUpTally, detectedShare } from './closeUps';
 import { bestOfConfig, margins, marginOf, MIN_MARGIN, Row, TARGETS } from './detectorRule';
 import { ANGLES, RolledResult } from './rolledFaces';
+import { CloseUpOptions, DetectorOptions } from '../../functions/core';
 
 export interface DetectionReport {
   annotations: number;

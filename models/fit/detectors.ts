@@ -16,9 +16,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloseUpOptions, DetectorOptions, tileRegions } from '../../functions/core/detect/detector';
-import { paddedTo } from '../../functions/core/detect/yunet';
-import { Manifest, ModelEntry, readManifest } from '../../functions/core/manifest';
 import { AnnotatedImage, parseAnnotations } from '../eval/detection';
 import { DetectorRun, medianOf, operatingPoint, runDetectors } from '../eval/detectorEval';
 import {
@@ -31,6 +28,15 @@ import {
 import { writeDetectionReport } from './detectionReport';
 import { marginOf, pick, Row, RULE } from './detectorRule';
 import { ANGLES, measureRolledFaces, RolledResult } from './rolledFaces';
+import {
+  CloseUpOptions,
+  DetectorOptions,
+  Manifest,
+  ModelEntry,
+  paddedTo,
+  readManifest,
+  tileRegions,
+} from '../../functions/core';
 
 const MODELS_DIR = join(__dirname, '..');
 /** Step 1's operating points, kept for `--reuse-comparison` (the comparison takes most of the run). */

@@ -12,9 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { faceRoll, faceSize, Framing, landmarkCentre } from '../../functions/core/expression/crop';
 import { LabelledImage } from '../eval/dataset';
+import { FaceDetector, faceRoll, faceSize, Framing, landmarkCentre } from '../../functions/core';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 /** Median absolute deviation: the spread, robust to the few crops the detector gets wrong. */

@@ -10,15 +10,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { Emotion, EMOTIONS } from '../../functions/core/emotions';
+import {
+  Combination,
+  combineAll,
+  Emotion,
+  EMOTIONS,
+  EnsembleConfig,
+  ExpressionModel,
+  FaceDetector,
+  Manifest,
+  readManifest,
+} from '../../functions/core';
 import { datasetSha256, listLabelledImages, withoutDuplicatesOf } from '../eval/dataset';
 import { chosen, decodeDataset, ModelPredictions, predictDataset } from '../eval/expressions';
 import { EVAL_SESSION } from '../eval/detectorEval';
 import { ClassificationMetrics, metricsOf } from '../eval/metrics';
-import { Combination, combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
-import { ExpressionModel } from '../../functions/core/expression/expressionModel';
-import { Manifest, readManifest } from '../../functions/core/manifest';
 import {
   Combiner,
   coordinateAscent,
@@ -32,16 +38,10 @@ import { logLinear } from './logLinear';
 import { confusionPng } from './confusionPng';
 import { crossValidate, stratifiedFolds } from './crossValidation';
 import { measureFraming } from './framing';
-import { writeReport } from './report';
+import { CandidateResult, writeReport } from './report';
 
 const MODELS_DIR = join(__dirname, '..');
 const round = (v: number) => Math.round(v * 10000) / 10000;
-
-export interface CandidateResult {
-  combiner: Combiner;
-  ensemble: boolean;
-  crossValidated: ClassificationMetrics;
-}
 
 function summary(m: ClassificationMetrics) {
   return {

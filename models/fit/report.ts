@@ -1,10 +1,16 @@
 /** models/REPORT.md: what the fit measured, in tables a reviewer can check. */
 import { writeFileSync } from 'node:fs';
-import { EMOTIONS } from '../../functions/core/emotions';
+import { Combination, EMOTIONS } from '../../functions/core';
 import { ClassificationMetrics } from '../eval/metrics';
-import { Combination } from '../../functions/core/expression/ensemble';
-import type { CandidateResult } from './main';
+import { Combiner } from './combiners';
 import { FramingMeasurement } from './framing';
+
+/** One combiner (a single member, or an ensemble rule) and its cross-validated score. */
+export interface CandidateResult {
+  combiner: Combiner;
+  ensemble: boolean;
+  crossValidated: ClassificationMetrics;
+}
 
 export interface ReportInput {
   data: { name: string; images: number; sha256: string; excludedDuplicates?: { of: string; count: number } };

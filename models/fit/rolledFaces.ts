@@ -11,10 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { DetectorOptions, FaceDetector } from '../../functions/core/detect/detector';
-import { Manifest } from '../../functions/core/manifest';
 import { AnnotatedImage } from '../eval/detection';
 import { EVAL_SESSION, medianOf } from '../eval/detectorEval';
+import { DetectorOptions, FaceDetector, Manifest } from '../../functions/core';
 
 export const ANGLES = [0, 45, 90, 135, 180];
 const MIN_FACE_PX = 64;
