@@ -1,11 +1,15 @@
 /** `memegen eval`: expression accuracy of every model and of the ensemble on labelled crops. */
-import { EMOTIONS } from '../functions/core/emotions';
-import { listLabelledImages, withoutDuplicatesOf } from '../models/eval/dataset';
+import {
+  combineAll,
+  EMOTIONS,
+  ExpressionModel,
+  modelEntry,
+  readEnsemble,
+  readManifest,
+} from '../functions/core';
+import { LabelledImage, listLabelledImages, withoutDuplicatesOf } from '../models/eval/dataset';
 import { chosen, decodeDataset, predictDataset } from '../models/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../models/eval/metrics';
-import { combineAll, readEnsemble } from '../functions/core/expression/ensemble';
-import { ExpressionModel } from '../functions/core/expression/expressionModel';
-import { modelEntry, readManifest } from '../functions/core/manifest';
 import { pct, table } from './format';
 
 export interface EvalReport {
@@ -16,6 +20,11 @@ export interface EvalReport {
 export async function evaluateExpressions(dir: string, excludeDuplicatesOf?: string): Promise<EvalReport> {
   let items = listLabelledImages(dir);
   if (excludeDuplicatesOf) items = (await withoutDuplicatesOf(items, excludeDuplicatesOf)).kept;
+  return evaluateLabelledImages(items);
+}
+
+/** Every ensemble member's and the ensemble's metrics on these crops. */
+export async function evaluateLabelledImages(items: LabelledImage[]): Promise<EvalReport> {
   const labels = items.map((i) => i.labelIndex);
   const images = await decodeDataset(items);
   const manifest = readManifest();

@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    stack.close().then(() => process.exit(0));
+    // close() never rejects (it logs nothing and swallows each cleanup's error), so exit either way.
+    void stack.close().finally(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -64,7 +65,8 @@ memegen is running locally.
 Open the page and drop a photo, or from another terminal:
   curl -s -X POST ${stack.pageUrl}api/uploads -H 'content-type: application/json' \\
        -d '{"contentType":"image/jpeg","size":'$(stat -c %s photo.jpg)'}'
-then PUT the photo to the returned uploadUrl with the returned uploadHeaders and poll statusUrl.
+then PUT the photo to the returned uploadUrl with the returned uploadHeaders and poll statusUrl
+(every document is declared in functions/cloud/contract.ts).
 Ctrl-C stops everything.`);
 }
 

@@ -197,7 +197,7 @@ export class InProcessPubSub implements LocalPubSub {
     message: Record<string, unknown>,
     attempt: number,
   ): Promise<void> {
-    let ok = false;
+    let ok: boolean;
     try {
       const response = await fetch(subscription.endpoint, {
         method: 'POST',

@@ -1,11 +1,10 @@
 /** The ensemble combines members by fitted per-class weights (a weighted sum or a weighted product); fitting is judged on held-out folds. */
-import { EMOTIONS } from '../functions/core/emotions';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { combineAll, EMOTIONS, readEnsemble, readManifest } from '../functions/core';
+import { combine, dominantEmotion } from '../functions/core/expression/ensemble';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { combine, combineAll, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
 import { metricsOf } from '../models/eval/metrics';
-import { readManifest } from '../functions/core/manifest';
 import { coordinateAscent, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
 import { crossValidate, stratifiedFolds } from '../models/fit/crossValidation';
 import { logLinear } from '../models/fit/logLinear';
@@ -67,8 +66,13 @@ describe('combine: log-linear (weighted product)', () => {
 });
 
 describe('readEnsemble', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
   const write = (config: object) => {
     const dir = mkdtempSync(join(tmpdir(), 'memegen-ensemble-'));
+    dirs.push(dir);
     writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(config));
     return dir;
   };
@@ -76,7 +80,7 @@ describe('readEnsemble', () => {
     method: 'x',
     members: [{ model: 'a', flip: false }],
     weights: { a: flat(1) },
-    framing: { margin: 0, shiftUp: 0 },
+    framing: { scale: 1.4, shiftDown: 0 },
   };
 
   it('refuses a log-linear ensemble without a bias for every class, and an unknown rule', () => {

@@ -5,7 +5,7 @@
  * document says whether this work was already done, so duplicate and late deliveries are
  * acknowledged without effect.
  */
-import { Analysis } from '../core/analyze';
+import type { Analysis } from '../core';
 import { Config } from './config';
 import { MalformedEvent, IncomingEvent, storageEvent, UploadedObject } from './events';
 import { failOrRetry, PermanentFailure } from './failures';
@@ -14,7 +14,8 @@ import { requestFromMetadata } from './jobRequest';
 import { Logger } from './log';
 import { BlobStore, Publisher } from './ports';
 import { RenderRequest } from './renderRequest';
-import { canMove, facesForStatus, isFinished, publicUrls, StatusDocument, StatusStore } from './status';
+import { StatusDocument } from './contract';
+import { canMove, facesForStatus, isFinished, publicUrls, StatusStore } from './status';
 
 export interface AnalyzeDependencies {
   config: Config;

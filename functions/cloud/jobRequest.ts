@@ -4,10 +4,9 @@
  * or `gsutil -h "x-goog-meta-memegen-style:label" cp …`. Values are percent-encoded so any
  * Unicode caption survives HTTP headers.
  */
-import { isLanguage } from '../core/captions/library';
-import { isMemeStyle } from '../core/render/layout';
+import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';
-import { JobRequest } from './status';
+import { JobRequest } from './contract';
 
 export const META = {
   style: 'memegen-style',

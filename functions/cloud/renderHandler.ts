@@ -3,14 +3,15 @@
  * original deleted from the inbox. Renders are deterministic per job (the job id seeds the
  * caption), so a duplicate delivery rewrites identical bytes: still exactly one meme.
  */
-import { renderMeme } from '../core/render/renderMeme';
+import { renderMeme } from '../core/rendering';
 import { Config } from './config';
 import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
 import { failOrRetry, PermanentFailure } from './failures';
 import { Logger } from './log';
 import { BlobStore } from './ports';
 import { parseRenderRequest, RenderRequest } from './renderRequest';
-import { canMove, isFinished, memeObjectName, publicUrls, StatusDocument, StatusStore } from './status';
+import { StatusDocument } from './contract';
+import { canMove, isFinished, memeObjectName, publicUrls, StatusStore } from './status';
 
 /** Memes never change once written (same job → same bytes), so browsers and CDNs may keep them. */
 export const MEME_CACHE_CONTROL = 'public, max-age=31536000, immutable';

@@ -1,8 +1,8 @@
 /** The message `analyze` publishes on the render topic and `render` consumes. */
-import { Analysis } from '../core/analyze';
+import type { Analysis } from '../core';
 import { MalformedEvent } from './events';
 import { isJobId } from './jobs';
-import { JobRequest } from './status';
+import { JobRequest } from './contract';
 
 export interface RenderRequest {
   version: 1;

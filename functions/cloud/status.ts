@@ -1,50 +1,13 @@
 /**
- * The status document users poll: memes/<id>.json in the public bucket. Every change goes
+ * The status document users poll (StatusDocument in contract.ts): memes/<id>.json in the
+ * public bucket. Every change goes
  * through `update`, a read-modify-write with a generation precondition, so concurrent or
  * duplicate deliveries can never move a job backwards or overwrite a finished one.
  */
-import { AnalyzedFace } from '../core/analyze';
-import { Emotion, EmotionScores } from '../core/emotions';
-import { Box } from '../core/geometry';
-import { Language } from '../core/captions/library';
-import { MemeStyle } from '../core/render/layout';
-import { OutputFormat, RenderedCaption } from '../core/render/renderMeme';
+import type { AnalyzedFace, EmotionScores, OutputFormat } from '../core';
 import { Config } from './config';
+import { JobState, StatusDocument, StatusFace } from './contract';
 import { BlobStore, PreconditionFailed } from './ports';
-
-export const STATES = ['queued', 'analyzing', 'rendering', 'done', 'failed'] as const;
-export type JobState = (typeof STATES)[number];
-
-export interface JobRequest {
-  style: MemeStyle;
-  lang: Language;
-  caption?: { top?: string; bottom?: string };
-}
-
-export interface StatusDocument {
-  id: string;
-  state: JobState;
-  /** Why the job failed, for people, and as a stable code for programs. */
-  error?: string;
-  code?: string;
-  request: JobRequest;
-  statusUrl: string;
-  /** Where the meme is (or will be, for jobs not done yet). */
-  resultUrl: string;
-  source?: { bucket: string; object: string; generation: string };
-  faces?: { box: Box; dominant: Emotion; confidence: number; emotions: EmotionScores }[];
-  caption?: RenderedCaption;
-  meme?: { width: number; height: number; contentType: string; bytes: number };
-  /** Failed attempts per stage so far (transient errors that Pub/Sub retries). */
-  attempts?: { analyze?: number; render?: number };
-  /** Milliseconds per stage; `total` runs from the upload to the finished meme. */
-  timings: { queuedMs?: number; analyzeMs?: number; waitMs?: number; renderMs?: number; totalMs?: number };
-  /** When the status was first written (for signed uploads: when the upload URL was handed out). */
-  createdAt: string;
-  /** When the photo arrived in the inbox. */
-  uploadedAt?: string;
-  updatedAt: string;
-}
 
 const RANK: Record<JobState, number> = { queued: 0, analyzing: 1, rendering: 2, done: 3, failed: 3 };
 
@@ -74,7 +37,7 @@ export function publicUrls(config: Config, id: string): { statusUrl: string; res
   };
 }
 
-export function facesForStatus(faces: readonly AnalyzedFace[]): NonNullable<StatusDocument['faces']> {
+export function facesForStatus(faces: readonly AnalyzedFace[]): StatusFace[] {
   const round = (value: number): number => Math.round(value * 10) / 10;
   return faces.map((face) => ({
     box: {

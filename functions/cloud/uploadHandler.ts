@@ -1,9 +1,8 @@
 /**
  * `upload` (HTTP): the upload page, and signed upload URLs for it.
  *
- *   POST /api/uploads {contentType, size, caption?: {top?, bottom?}, style?, lang?}
- *     → 201 {id, uploadUrl, uploadMethod, uploadHeaders, statusUrl, resultUrl, expiresAt, maxBytes}
- *   GET  /api/config → the limits the page checks before uploading
+ *   POST /api/uploads UploadRequest → 201 UploadTicket (or an ApiError; see contract.ts)
+ *   GET  /api/config → PageConfig, the limits the page checks before uploading
  *   GET  /           → the upload page (and its script and style sheet)
  *
  * The signed URL allows one PUT of an image of the declared type, at most maxUploadBytes
@@ -11,20 +10,27 @@
  * as signed x-goog-meta-* headers. The status document is written at once ("queued"), so
  * the status URL answers from the start.
  */
-import type { Request, Response } from 'express';
-import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
-import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/layout';
+import type { Request, Response } from '@google-cloud/functions-framework';
+// The vocabulary alone, not the core index: `upload` must not load the models.
+import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';
+import {
+  ACCEPTED_TYPES,
+  ApiError,
+  ApiErrorCode,
+  JobRequest,
+  LANGUAGES,
+  MAX_CAPTION_CHARACTERS,
+  MEME_STYLES,
+  PageConfig,
+  UploadTicket,
+} from './contract';
 import { newJobId, uploadObjectName } from './jobs';
 import { requestMetadata } from './jobRequest';
 import { Logger } from './log';
 import { PageAssets } from './page';
 import { BlobStore } from './ports';
-import { JobRequest, publicUrls, StatusStore } from './status';
-
-/** What browsers send for the formats the decoder reads. */
-export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'] as const;
-const MAX_CAPTION_CHARACTERS = 500;
+import { publicUrls, StatusStore } from './status';
 
 export interface UploadDependencies {
   config: Config;
@@ -37,7 +43,7 @@ export interface UploadDependencies {
 class BadRequest extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
   ) {
     super(message);
@@ -51,7 +57,7 @@ export function createUploadHandler(
   const now = deps.now ?? (() => new Date());
   const statuses = new StatusStore(blobs, config.publicBucket);
 
-  const createUpload = async (body: unknown): Promise<Record<string, unknown>> => {
+  const createUpload = async (body: unknown): Promise<UploadTicket> => {
     const { contentType, size, request } = parseUploadRequest(body, config);
     const id = newJobId();
     const issued = now();
@@ -95,21 +101,20 @@ export function createUploadHandler(
     res.set('X-Content-Type-Options', 'nosniff');
     try {
       if (req.method === 'POST' && req.path === '/api/uploads') {
-        res
-          .set('Cache-Control', 'no-store')
-          .status(201)
-          .json(await createUpload(req.body));
+        const ticket: UploadTicket = await createUpload(req.body);
+        res.set('Cache-Control', 'no-store').status(201).json(ticket);
         return;
       }
       if (req.method === 'GET' && req.path === '/api/config') {
-        res.set('Cache-Control', 'no-store').json({
+        const pageConfig: PageConfig = {
           maxBytes: config.maxUploadBytes,
           acceptedTypes: ACCEPTED_TYPES,
           styles: MEME_STYLES,
           languages: LANGUAGES,
           defaultStyle: config.defaultStyle,
           defaultLang: config.defaultLang,
-        });
+        };
+        res.set('Cache-Control', 'no-store').json(pageConfig);
         return;
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
@@ -119,18 +124,20 @@ export function createUploadHandler(
           return;
         }
       }
-      res.status(404).json({ error: `nothing at ${req.method} ${req.path}`, code: 'NOT_FOUND' });
+      res.status(404).json(apiError('NOT_FOUND', `nothing at ${req.method} ${req.path}`));
     } catch (error) {
       if (error instanceof BadRequest) {
-        res.status(error.status).json({ error: error.message, code: error.code });
+        res.status(error.status).json(apiError(error.code, error.message));
         return;
       }
       deps.log.log('ERROR', 'upload request failed', { error });
-      res
-        .status(500)
-        .json({ error: 'memegen could not prepare the upload; please try again', code: 'INTERNAL' });
+      res.status(500).json(apiError('INTERNAL', 'memegen could not prepare the upload; please try again'));
     }
   };
+}
+
+function apiError(code: ApiErrorCode, error: string): ApiError {
+  return { error, code };
 }
 
 export function parseUploadRequest(
@@ -143,6 +150,7 @@ export function parseUploadRequest(
       'BAD_REQUEST',
       'send a JSON object: {contentType, size, caption?, style?, lang?}',
     );
+  // Each field is checked below before the request is built from it.
   const { contentType, size, caption, style, lang } = body as Record<string, unknown>;
   if (
     typeof contentType !== 'string' ||
@@ -189,8 +197,8 @@ export function parseUploadRequest(
     contentType: contentType.toLowerCase(),
     size,
     request: {
-      style: (style as MemeStyle | undefined) ?? config.defaultStyle,
-      lang: (lang as Language | undefined) ?? config.defaultLang,
+      style: style ?? config.defaultStyle,
+      lang: lang ?? config.defaultLang,
       ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
     },
   };

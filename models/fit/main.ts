@@ -23,11 +23,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { Emotion, EMOTIONS } from '../../functions/core/emotions';
-import { Combination, combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
-import { ExpressionModel } from '../../functions/core/expression/expressionModel';
-import { Manifest, readManifest } from '../../functions/core/manifest';
+import {
+  Combination,
+  combineAll,
+  Emotion,
+  EMOTIONS,
+  EnsembleConfig,
+  ExpressionModel,
+  FaceDetector,
+  Manifest,
+  readManifest,
+} from '../../functions/core';
+import { EVAL_SESSION } from '../eval/detectorEval';
 import { averaged } from '../eval/expressions';
 import { EndToEndMetrics, endToEndMetrics } from '../eval/metrics';
 import {
@@ -126,7 +133,7 @@ async function main(): Promise<void> {
   const sets: ProtocolSet[] = [fer, wild];
   for (const s of sets) console.log(`${s.title}: ${s.items.length} pictures`);
 
-  const detector = await FaceDetector.load(manifest);
+  const detector = await FaceDetector.load(manifest, {}, EVAL_SESSION);
   const framing = await cached(
     'framing',
     { data: fer.sha256, detector: detector.options },
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
     (j) => j,
   );
   console.log(
-    `framing: margin ${framing.margin}, shiftUp ${framing.shiftUp} (${framing.detected}/${framing.crops} crops)`,
+    `framing: scale ${framing.scale}, shiftDown ${framing.shiftDown} (${framing.detected}/${framing.crops} crops)`,
   );
   const frames = await Promise.all(sets.map((s) => locateFaces(s, detector, framing)));
   sets.forEach((s, d) =>
@@ -387,8 +394,15 @@ async function main(): Promise<void> {
     methodDescription: shippedCombiner.description,
     members: members.map((m) => ({ model: m, flip: flip[m] })),
     ...combination,
-    framing: { margin: framing.margin, shiftUp: framing.shiftUp },
-    framingMeasuredOn: { crops: framing.crops, detected: framing.detected },
+    framing: { scale: framing.scale, shiftDown: framing.shiftDown },
+    framingMeasuredOn: {
+      detector: detector.options.model,
+      crops: framing.crops,
+      detected: framing.detected,
+      sideSpread: framing.sideSpread,
+      centreSpread: framing.centreSpread,
+      cropSideOverBoxSide: framing.boxRatio,
+    },
     data,
     objective:
       '(accuracy + macro recall) / 2 per domain, averaged over the domains; end to end, a missed face counts as wrong',

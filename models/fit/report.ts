@@ -1,7 +1,6 @@
 /** models/REPORT.md: what the protocol measured, in tables a reviewer can check. */
 import { writeFileSync } from 'node:fs';
-import { EMOTIONS } from '../../functions/core/emotions';
-import { Combination } from '../../functions/core/expression/ensemble';
+import { Combination, EMOTIONS } from '../../functions/core';
 import { EndToEndMetrics } from '../eval/metrics';
 import { ProtocolSet } from '../eval/protocol';
 import { FramingMeasurement } from './framing';
@@ -209,9 +208,18 @@ export function writeReport(path: string, r: ReportInput): void {
     '',
     '## Face framing',
     '',
-    `Crops of faces in photos are cut like the training crops: side = detector box × ${(1 + r.framing.margin).toFixed(3)},`,
-    `centre moved up by ${r.framing.shiftUp.toFixed(3)} of the side (medians over ${r.framing.detected} of ${r.framing.crops}`,
-    'sampled FER2013 crops in which the detector found the face).',
+    `Crops of faces in photos are cut like the training crops, from the face's landmarks: side = ${r.framing.scale.toFixed(3)} ×`,
+    `(eye distance + eyes-to-mouth distance), centre = midway between the eyes and the mouth, moved`,
+    `${Math.abs(r.framing.shiftDown).toFixed(3)} of the side ${r.framing.shiftDown <= 0 ? 'up' : 'down'} the face; rotated so the eyes are level. Medians over the ${r.framing.detected} of`,
+    `${r.framing.crops} sampled FER2013 crops in which the detector found the face. The landmarks follow a face that rolls;`,
+    `its axis-aligned box grows around a tilted face. On these (upright) crops the two are about as steady:`,
+    '',
+    '| estimate from | spread of the side (MAD of ln ratio) | spread of the centre (MAD, crop sides) |',
+    '|---|---|---|',
+    `| landmarks (shipped) | ${r.framing.sideSpread.landmarks.toFixed(3)} | ${r.framing.centreSpread.landmarks.toFixed(3)} |`,
+    `| detector box | ${r.framing.sideSpread.box.toFixed(3)} | ${r.framing.centreSpread.box.toFixed(3)} |`,
+    '',
+    `(A training crop's side is ${r.framing.boxRatio.toFixed(3)} × the detector box's longer side, median.)`,
     '',
     '## Confusion matrices',
     '',

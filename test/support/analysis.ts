@@ -1,7 +1,5 @@
 /** Hand-made analyses, so rendering tests don't depend on what the models see. */
-import { AnalyzedFace } from '../../functions/core/analyze';
-import { Emotion, EMOTIONS, EmotionScores } from '../../functions/core/emotions';
-import { Box } from '../../functions/core/geometry';
+import { AnalyzedFace, Box, Emotion, EMOTIONS, EmotionScores } from '../../functions/core';
 
 export function syntheticFace(box: Box, dominant: Emotion, probability = 0.9): AnalyzedFace {
   const rest = (1 - probability) / (EMOTIONS.length - 1);
@@ -16,8 +14,6 @@ export function syntheticFace(box: Box, dominant: Emotion, probability = 0.9): A
       leftEye: at(0.7, 0.35),
       nose: at(0.5, 0.55),
       mouth: at(0.5, 0.75),
-      rightEar: at(0.05, 0.4),
-      leftEar: at(0.95, 0.4),
     },
     score: 0.95,
     emotions,

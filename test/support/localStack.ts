@@ -3,7 +3,7 @@
  * process for a test suite, as a user runs it, and stops it afterwards.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,10 +48,11 @@ export async function startStack(
   const logs: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`)),
-      90_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left running: a live child would keep Jest from exiting (and hold the emulator).
+      child.kill('SIGTERM');
+      reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`));
+    }, 90_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       clearTimeout(timer);
@@ -59,6 +60,7 @@ export async function startStack(
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
+      rmSync(dataDir, { recursive: true, force: true });
       reject(new Error(`the local stack exited (code ${code}):\n${logs.join('\n')}`));
     });
   });
@@ -66,11 +68,14 @@ export async function startStack(
     ...(ready as unknown as Omit<RunningStack, 'dataDir' | 'logs' | 'stop'>),
     dataDir,
     logs,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    // Stops the stack and removes its buckets and key.
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }

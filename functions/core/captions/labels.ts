@@ -1,6 +1,6 @@
 /** How an expression is named on a face tag, per language. */
 import { Emotion } from '../emotions';
-import { Language } from './library';
+import { Language } from '../vocabulary';
 
 const NAMES: Record<Language, Record<Emotion, string>> = {
   en: {
@@ -36,4 +36,9 @@ const EMOJI: Record<Emotion, string> = {
 /** "😄 happy 92%": emoji, name, and the ensemble's probability rounded to a whole percent. */
 export function expressionTag(emotion: Emotion, probability: number, lang: Language): string {
   return `${EMOJI[emotion]} ${NAMES[lang][emotion]} ${Math.round(probability * 100)}%`;
+}
+
+/** "😄 92%": the tag without the name, for a crowded picture. */
+export function shortExpressionTag(emotion: Emotion, probability: number): string {
+  return `${EMOJI[emotion]} ${Math.round(probability * 100)}%`;
 }

@@ -3,23 +3,36 @@
  * cloud, like analyzeImage.
  */
 import { createHash } from 'node:crypto';
-import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
+import { Canvas, createCanvas, ImageData } from './canvas';
 import sharp from 'sharp';
-import { Analysis, analyzeImage, Analyzer } from '../analyze';
-import { chooseCaption, CaptionKind } from '../captions/choose';
-import { expressionTag } from '../captions/labels';
-import { CaptionPair, isLanguage, Language, LANGUAGES } from '../captions/library';
+// Types only: the analyser (onnxruntime) is loaded by makeMeme when it has to analyse, so
+// rendering from a known analysis (the `render` function) never loads the models.
+import type { Analysis, Analyzer } from '../analyze';
+import { RenderOptionError } from '../errors';
+
+import { chooseCaption } from '../captions/choose';
+import { expressionTag, shortExpressionTag } from '../captions/labels';
+import { CaptionPair } from '../captions/library';
 import { decodeImageRgba, DecodeOptions, pictureSize } from '../image';
 import { drawLayout } from './draw';
-import { isMemeStyle, layoutMeme, LayoutFace, MemeLayout, MemeStyle, MEME_STYLES } from './layout';
+import { layoutMeme, LayoutFace, MemeLayout } from './layout';
 import { sharedMeasurer } from './measure';
 import { cleanCaption } from './text';
 import { registerBundledFonts } from './fonts';
+import {
+  CaptionKind,
+  DEFAULT_MAX_SIDE,
+  isLanguage,
+  isMemeStyle,
+  isOutputFormat,
+  Language,
+  LANGUAGES,
+  MEME_STYLES,
+  MemeStyle,
+  OutputFormat,
+  OUTPUT_FORMATS,
+} from '../vocabulary';
 
-export const OUTPUT_FORMATS = ['jpeg', 'webp', 'png'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export const DEFAULT_MAX_SIDE = 1600;
 export const DEFAULT_QUALITY = 88;
 
 export interface RenderOptions extends Pick<DecodeOptions, 'limitInputPixels'> {
@@ -61,12 +74,6 @@ export interface RenderTimings {
   decodeMs: number;
   drawMs: number;
   encodeMs: number;
-}
-
-/** Options a user got wrong: unknown style, language or format, out-of-range numbers. */
-export class RenderOptionError extends Error {
-  override readonly name = 'RenderOptionError';
-  readonly code = 'BAD_OPTION';
 }
 
 const CONTENT_TYPES: Record<OutputFormat, string> = {
@@ -139,7 +146,9 @@ export async function makeMeme(
   checkOptions(options); // fail on a bad option before spending time on the models
   const analysis =
     options.analysis ??
-    (options.analyzer ? await options.analyzer.analyze(imageBytes) : await analyzeImage(imageBytes));
+    (options.analyzer
+      ? await options.analyzer.analyze(imageBytes)
+      : await (await import('../analyze')).analyzeImage(imageBytes));
   return { ...(await renderMeme(imageBytes, analysis, options)), analysis };
 }
 
@@ -163,7 +172,7 @@ function checkOptions(options: RenderOptions): Settings {
     throw new RenderOptionError(`unknown style "${String(style)}" (use ${MEME_STYLES.join(', ')})`);
   if (!isLanguage(lang))
     throw new RenderOptionError(`unknown language "${String(lang)}" (use ${LANGUAGES.join(', ')})`);
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+  if (!isOutputFormat(format)) {
     throw new RenderOptionError(`unknown format "${String(format)}" (use ${OUTPUT_FORMATS.join(', ')})`);
   }
   if (!Number.isInteger(maxSide) || maxSide < 16 || maxSide > 8192)
@@ -215,6 +224,8 @@ function planLayout(
         height: face.box.height * toPhoto,
       },
       tag: expressionTag(face.dominant, face.emotions[face.dominant], settings.lang),
+      shortTag: shortExpressionTag(face.dominant, face.emotions[face.dominant]),
+      score: face.score,
     }));
     const layout = layoutMeme({ style: settings.style, ...photo, faces, caption, measure });
     const longSide = Math.max(layout.width, layout.height);
