@@ -4,10 +4,9 @@
  * face-api on TensorFlow.js WASM doing detection and expressions only.
  */
 import { writeFileSync } from 'node:fs';
-import { createCanvas } from '@napi-rs/canvas';
-import { FAMILY, fontShorthand, registerBundledFonts } from '../functions/core';
 import { BaselineResult } from './baseline';
 import { PhotoStages } from './stages';
+import { createCanvas, FAMILY, fontShorthand, registerBundledFonts } from '../functions/core';
 
 const SEGMENTS = [
   { stage: 'decode', label: 'decode', colour: '#9aa5b1' },

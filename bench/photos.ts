@@ -1,10 +1,14 @@
-/** The pictures every benchmark uses: the bundled photos plus a synthetic 12-megapixel JPEG. */
+/**
+ * The pictures every benchmark uses: the bundled photos plus two made from them, a
+ * 12-megapixel JPEG and a close-up whose face fills the frame.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
 export const PHOTOS_DIR = join(__dirname, '..', 'test', 'photos');
 export const SYNTHETIC_12MP = 'synthetic-12mp.jpg';
+export const SYNTHETIC_CLOSE_UP = 'synthetic-closeup.jpg';
 
 export interface BenchPhoto {
   name: string;
@@ -13,7 +17,9 @@ export interface BenchPhoto {
 
 /**
  * The bundled photos, and faceapi_sample1.jpg enlarged to 4242×2828 (12 MP) as a phone
- * camera would deliver it (quality 92, baseline JPEG): the case users upload most.
+ * camera would deliver it (quality 92, baseline JPEG): the case users upload most. And a
+ * selfie-like close-up, the face filling the frame (cut from matplotlib_grace_hopper.jpg,
+ * 1080×1080): the detector's close-up pass runs on such pictures, and its cost shows here.
  */
 export async function benchPhotos(): Promise<BenchPhoto[]> {
   const photos = readdirSync(PHOTOS_DIR)
@@ -24,5 +30,18 @@ export async function benchPhotos(): Promise<BenchPhoto[]> {
     .resize(4242, 2828)
     .jpeg({ quality: 92 })
     .toBuffer();
-  return [...photos, { name: SYNTHETIC_12MP, bytes: large }];
+  return [
+    ...photos,
+    { name: SYNTHETIC_12MP, bytes: large },
+    { name: SYNTHETIC_CLOSE_UP, bytes: await closeUp() },
+  ];
+}
+
+/** A tight square around Grace Hopper's face, from brow to chin, enlarged to 1080×1080. */
+export function closeUp(): Promise<Buffer> {
+  return sharp(readFileSync(join(PHOTOS_DIR, 'matplotlib_grace_hopper.jpg')))
+    .extract({ left: 178, top: 150, width: 180, height: 180 })
+    .resize(1080, 1080)
+    .jpeg({ quality: 92 })
+    .toBuffer();
 }

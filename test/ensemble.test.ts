@@ -80,7 +80,7 @@ describe('readEnsemble', () => {
     method: 'x',
     members: [{ model: 'a', flip: false }],
     weights: { a: flat(1) },
-    framing: { margin: 0, shiftUp: 0 },
+    framing: { scale: 1.4, shiftDown: 0 },
   };
 
   it('refuses a log-linear ensemble without a bias for every class, and an unknown rule', () => {

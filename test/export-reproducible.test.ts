@@ -1,10 +1,10 @@
 /** `npm run models:export` must regenerate the committed ONNX files byte for byte. */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelsDir, readManifest } from '../functions/core';
 import { buildModel, sourceVersion } from '../models/export/build';
-import { EXPORTS } from '../models/export/registry';
+import { COPIED, EXPORTS } from '../models/export/registry';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const projectVersion = (
@@ -26,4 +26,21 @@ describe.each(EXPORTS.map((spec) => [spec.id, spec] as const))('export of %s', (
     const rebuilt = buildModel(spec, projectVersion);
     expect(sha256(rebuilt.bytes)).toBe(entry?.sha256);
   });
+});
+
+describe.each(COPIED.map((spec) => [spec.id, spec] as const))('copied model %s', (id, spec) => {
+  const entry = manifest.models.find((m) => m.id === id);
+
+  it('is listed in models.json with its source commit, pinned sha256 and licence', () => {
+    expect(entry?.source.version).toBe(spec.source.commit);
+    expect(entry?.sha256).toBe(spec.sha256);
+    expect(entry?.licence).toMatch(/Apache-2\.0/);
+    expect(existsSync(join(modelsDir(), spec.licenceFile))).toBe(true);
+  });
+
+  if (spec.shipped) {
+    it('is committed byte for byte as its authors published it', () => {
+      expect(sha256(readFileSync(join(modelsDir(), spec.file)))).toBe(spec.sha256);
+    });
+  }
 });

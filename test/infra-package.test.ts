@@ -75,7 +75,7 @@ test('the zip holds exactly what the functions run, group by group, and nothing 
     'models/ensemble.json',
     'models/models.json',
   ]);
-  for (const model of ['blazeface-back.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
+  for (const model of ['yunet_n_dynamic.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
     expect(shippedModels(ROOT)).toContain(model);
   // Comparison-only exports are not shipped.
   expect(byGroup('models')).toEqual(

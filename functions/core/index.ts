@@ -29,6 +29,8 @@ export type { MakeMemeOptions } from './render/renderMeme';
 export { captionLibrary } from './captions/library';
 export type { CaptionLibrary, CaptionPair } from './captions/library';
 export { FAMILY, fontShorthand, registerBundledFonts } from './render/fonts';
+// Canvas loaded without scanning the machine's fonts (memegen draws only with its own).
+export { createCanvas } from './render/canvas';
 // Where the text goes: the layout planner, its plain summary (make --json) and text measuring.
 export { layoutMeme, overlapArea } from './render/layout';
 export type { BlockRole, LayoutFace, Measurer, MemeLayout, TextBlock } from './render/layout';
@@ -41,9 +43,11 @@ export { modelEntry, modelsDir, readManifest } from './manifest';
 export type { Manifest, ModelEntry, Preprocessing } from './manifest';
 export { loadSession } from './sessions';
 export { FaceDetector, tileRegions } from './detect/detector';
-export type { DetectorOptions } from './detect/detector';
+export type { CloseUpOptions, DetectedFace, DetectorOptions } from './detect/detector';
+export { paddedTo } from './detect/yunet';
+export type { SessionOptions } from './sessions';
 export { ExpressionModel } from './expression/expressionModel';
-export { wholeImageFrame } from './expression/crop';
+export { faceRoll, faceSize, landmarkCentre, wholeImageFrame } from './expression/crop';
 export type { Framing } from './expression/crop';
 export { combineAll, LOG_FLOOR, readEnsemble } from './expression/ensemble';
 export type { Combination, EnsembleConfig } from './expression/ensemble';

@@ -7,13 +7,17 @@ import { dirname, join } from 'node:path';
 import { Emotion } from './emotions';
 
 export interface Preprocessing {
-  color: 'rgb' | 'gray';
+  /** Channel order the model takes ('gray': BT.601 luma, one channel). */
+  color: 'rgb' | 'bgr' | 'gray';
+  /** Input size; for a model with dynamic input (`multipleOf`), its publishers' default. */
   width: number;
   height: number;
   /** value = (pixel - mean[channel]) * scale, pixels in 0..255. */
   mean: number[];
   scale: number;
   resize: string;
+  /** Dynamic input: any height and width that are multiples of this (the picture is padded to them). */
+  multipleOf?: number;
 }
 
 export interface ModelEntry {
@@ -23,12 +27,14 @@ export interface ModelEntry {
   file: string;
   /** False for comparison-only models: the file is not committed; `npm run models:export` makes it. */
   shipped: boolean;
-  /** Face detectors: keypoints per detection (BlazeFace family: 6; SSD: 0, boxes only). */
+  /** Face detectors: keypoints per detection (BlazeFace family: 6; YuNet: 5; SSD: 0, boxes only). */
   keypoints?: number;
   sha256: string;
   bytes: number;
   source: { package: string; version: string; path: string; format: string; upstream: string };
   licence: string;
+  /** The licence text committed beside the model, relative to models/ (models copied as published). */
+  licenceFile?: string;
   opset: number;
   input: { name: string; shape: (number | string)[]; layout: 'NCHW'; dtype: 'float32' };
   outputs: { name: string; shape: (number | string)[] }[];

@@ -6,7 +6,7 @@ const LUMA = [0.299, 0.587, 0.114];
 
 /**
  * Writes one RGB image (interleaved, width × height = the model input) into
- * `out` at `offset` as planar NCHW floats: (pixel - mean) * scale, gray if asked.
+ * `out` at `offset` as planar NCHW floats: (pixel - mean) * scale, gray or BGR if asked.
  */
 export function writeInput(
   rgb: Uint8Array | Float32Array,
@@ -25,7 +25,9 @@ export function writeInput(
   for (let c = 0; c < 3; c++) {
     const base = offset + c * plane;
     const mean = pre.mean[c];
-    for (let i = 0; i < plane; i++) out[base + i] = (rgb[i * 3 + c] - mean) * pre.scale;
+    // Plane c of a BGR model is the picture's channel 2 - c.
+    const from = pre.color === 'bgr' ? 2 - c : c;
+    for (let i = 0; i < plane; i++) out[base + i] = (rgb[i * 3 + from] - mean) * pre.scale;
   }
 }
 

@@ -3,7 +3,8 @@
  * models/models.json from the pinned source packages. Measured accuracy fields
  * already in the manifest are kept. Deterministic: same packages → same bytes.
  * Models we train (registry TRAINED) are not rebuilt: their committed ONNX file must
- * match the training record models/training/train.py wrote for it.
+ * match the training record models/training/train.py wrote for it. Models copied as published
+ * (registry COPIED) are checked against their pinned sha256.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { canonicalEmotion, Manifest, ModelEntry } from '../../functions/core';
 import { buildModel } from './build';
 import { ONNX_OPSET } from './onnx/graph';
-import { EXPORTS, TRAINED } from './registry';
+import { copiedEntry } from './copied';
+import { COPIED, EXPORTS, TRAINED } from './registry';
 import { trainedEntry } from './trained';
 
 const MODELS_DIR = join(__dirname, '..');
@@ -65,6 +67,15 @@ function main(): void {
     const kept = previous?.models.find((m) => m.id === spec.id);
     entries.push({ ...entry, ...(kept?.accuracy ? { accuracy: kept.accuracy } : {}) });
     console.log(`${entry.file}: trained (models/${spec.record}), sha256 ${entry.sha256.slice(0, 16)}…`);
+  }
+  // Copied models are not rebuilt either: their file must match the authors' published bytes.
+  for (const spec of COPIED) {
+    const { entry, note } = copiedEntry(spec, MODELS_DIR);
+    const kept = previous?.models.find((m) => m.id === spec.id);
+    entries.push({ ...entry, ...(kept?.accuracy ? { accuracy: kept.accuracy } : {}) });
+    console.log(
+      `${spec.file}: as published (${spec.source.repository}@${spec.source.commit.slice(0, 8)}), ${note}`,
+    );
   }
   const manifest: Manifest = {
     comment:

@@ -42,7 +42,8 @@ const FACEAPI = '@vladmandic/face-api' as const;
 export const EXPORTS: ExportSpec[] = [
   {
     id: 'blazeface-back',
-    shipped: true,
+    // Comparison-only since YuNet replaced it (models/DETECTION.md).
+    shipped: false,
     keypoints: 6,
     task: 'face-detection',
     description:
@@ -256,5 +257,110 @@ export const TRAINED: TrainedSpec[] = [
       resize: 'bilinear',
     },
     classes: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
+  },
+];
+
+/**
+ * Models used as their authors published them: the ONNX file is copied byte for byte (not
+ * rebuilt), pinned by sha256 to one commit of the authors' repository. `npm run models:export`
+ * checks a committed copy against the pin, copies a comparison-only one from `../shared/models`
+ * when it is there, and describes both in models.json from this entry.
+ */
+export interface CopiedSpec {
+  id: string;
+  task: 'face-detection';
+  description: string;
+  /** File name in models/ (the authors' own name, so the copy can be checked against theirs). */
+  file: string;
+  shipped: boolean;
+  keypoints: number;
+  sha256: string;
+  source: { repository: string; commit: string; path: string; url: string };
+  /** Where a byte-identical copy lies under ../shared (read-only data beside the repository). */
+  sharedCopy: string;
+  licence: string;
+  /** The licence text, committed beside the model (relative to models/). */
+  licenceFile: string;
+  inputName: string;
+  outputs: { name: string; shape: (number | string)[] }[];
+  preprocessing: Preprocessing;
+}
+
+const LIBFACEDETECTION_TRAIN = {
+  repository: 'ShiqiYu/libfacedetection.train',
+  commit: '0047ac24afb1a50a0c6105001c89d1b5b805dbf1',
+};
+
+/** YuNet's outputs: per stride 8/16/32, one row per grid cell (row-major) of the padded input. */
+const YUNET_OUTPUTS = [8, 16, 32].flatMap((stride) =>
+  (
+    [
+      ['cls', 1],
+      ['obj', 1],
+      ['bbox', 4],
+      ['kps', 10],
+    ] as const
+  ).map(([head, values]) => ({ name: `${head}_${stride}`, shape: ['batch', `cells_${stride}`, values] })),
+);
+
+/**
+ * OpenCV's FaceDetectorYN feeds the picture as it is: BGR, 0..255, no mean or scale, padded
+ * with zeros at the bottom and right to multiples of 32. The graph takes any such size;
+ * width/height here are the authors' default (640), the detector's own size is chosen by
+ * `npm run models:detectors` (models/detector.json `inputLongSide`).
+ */
+const YUNET_PREPROCESSING: Preprocessing = {
+  color: 'bgr',
+  width: 640,
+  height: 640,
+  mean: [0, 0, 0],
+  scale: 1,
+  resize: 'scale-long-side-pad-bottom-right',
+  multipleOf: 32,
+};
+
+export const COPIED: CopiedSpec[] = [
+  {
+    id: 'yunet-n',
+    task: 'face-detection',
+    shipped: true,
+    keypoints: 5,
+    description:
+      'YuNet-n (Wu, Peng, Yu 2023): anchor-free multi-scale face detector, 75,856 parameters, strides 8/16/32, dynamic input (multiples of 32), box and 5 landmarks (eyes, nose tip, mouth corners).',
+    file: 'yunet_n_dynamic.onnx',
+    sha256: '104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12',
+    source: {
+      ...LIBFACEDETECTION_TRAIN,
+      path: 'onnx/yunet_n_dynamic.onnx',
+      url: 'https://github.com/ShiqiYu/libfacedetection.train/blob/0047ac24afb1a50a0c6105001c89d1b5b805dbf1/onnx/yunet_n_dynamic.onnx',
+    },
+    sharedCopy: 'models/yunet/yunet_n_dynamic.onnx',
+    licence: 'Apache-2.0 (ShiqiYu/libfacedetection.train, LICENSE at the repository root)',
+    licenceFile: 'LICENSE-yunet.txt',
+    inputName: 'input',
+    outputs: YUNET_OUTPUTS,
+    preprocessing: YUNET_PREPROCESSING,
+  },
+  {
+    id: 'yunet-s',
+    task: 'face-detection',
+    // Comparison-only: smaller and, per its authors, less accurate on small faces.
+    shipped: false,
+    keypoints: 5,
+    description:
+      'YuNet-s: the same design as YuNet-n with fewer channels, 54,608 parameters; dynamic input (multiples of 32), box and 5 landmarks.',
+    file: 'yunet_s_dynamic.onnx',
+    sha256: 'daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3',
+    source: {
+      ...LIBFACEDETECTION_TRAIN,
+      path: 'onnx/yunet_s_dynamic.onnx',
+      url: 'https://github.com/ShiqiYu/libfacedetection.train/blob/0047ac24afb1a50a0c6105001c89d1b5b805dbf1/onnx/yunet_s_dynamic.onnx',
+    },
+    sharedCopy: 'models/yunet/yunet_s_dynamic.onnx',
+    licence: 'Apache-2.0 (ShiqiYu/libfacedetection.train, LICENSE at the repository root)',
+    licenceFile: 'LICENSE-yunet.txt',
+    inputName: 'input',
+    outputs: YUNET_OUTPUTS,
+    preprocessing: YUNET_PREPROCESSING,
   },
 ];

@@ -23,6 +23,7 @@ import {
 } from '../../functions/core';
 import { datasetSha256, listLabelledImages, withoutDuplicatesOf } from '../eval/dataset';
 import { chosen, decodeDataset, ModelPredictions, predictDataset } from '../eval/expressions';
+import { EVAL_SESSION } from '../eval/detectorEval';
 import { ClassificationMetrics, metricsOf } from '../eval/metrics';
 import {
   Combiner,
@@ -80,10 +81,10 @@ async function main(): Promise<void> {
   const labels = items.map((i) => i.labelIndex);
   console.log(`${items.length} labelled crops in ${dataDir}`);
 
-  const detector = await FaceDetector.load(manifest);
+  const detector = await FaceDetector.load(manifest, {}, EVAL_SESSION);
   const framing = await measureFraming(detector, items);
   console.log(
-    `framing: margin ${framing.margin}, shiftUp ${framing.shiftUp} (${framing.detected}/${framing.crops} crops)`,
+    `framing: scale ${framing.scale}, shiftDown ${framing.shiftDown} (${framing.detected}/${framing.crops} crops)`,
   );
 
   const images = await decodeDataset(items);
@@ -147,8 +148,15 @@ async function main(): Promise<void> {
     methodDescription: winner.combiner.description,
     members: expressionModels.map((m) => ({ model: m.id, flip: flip[m.id] })),
     ...combination,
-    framing: { margin: framing.margin, shiftUp: framing.shiftUp },
-    framingMeasuredOn: { crops: framing.crops, detected: framing.detected },
+    framing: { scale: framing.scale, shiftDown: framing.shiftDown },
+    framingMeasuredOn: {
+      detector: detector.options.model,
+      crops: framing.crops,
+      detected: framing.detected,
+      sideSpread: framing.sideSpread,
+      centreSpread: framing.centreSpread,
+      cropSideOverBoxSide: framing.boxRatio,
+    },
     data,
     crossValidation: {
       folds,

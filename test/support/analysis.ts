@@ -14,8 +14,6 @@ export function syntheticFace(box: Box, dominant: Emotion, probability = 0.9): A
       leftEye: at(0.7, 0.35),
       nose: at(0.5, 0.55),
       mouth: at(0.5, 0.75),
-      rightEar: at(0.05, 0.4),
-      leftEar: at(0.95, 0.4),
     },
     score: 0.95,
     emotions,

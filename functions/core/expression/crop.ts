@@ -1,9 +1,10 @@
 /**
- * Face crops for the expression models: a square around the face, widened by a
- * margin and rotated so the eyes are level, resampled to each model's input.
+ * Face crops for the expression models: a square around the face, sized and placed by its
+ * landmarks and rotated so the eyes are level (any roll, upside down included), resampled
+ * to each model's input.
  */
 import { Box, Point } from '../geometry';
-import { Keypoints } from '../detect/detector';
+import type { Keypoints } from '../detect/detector';
 import { RgbImage } from '../image';
 
 /** A square in the picture: its centre, side length in pixels and rotation in radians. */
@@ -14,32 +15,71 @@ export interface FaceFrame {
 }
 
 /**
- * How a crop relates to the detector's box, measured on the training crops by
+ * How a crop relates to the face's landmarks, measured on the training crops by
  * `npm run models:fit` so our crops frame a face the way the models were taught.
  */
 export interface Framing {
-  /** Crop side = box side × (1 + margin). */
-  margin: number;
-  /** Crop centre = box centre moved this fraction of the crop side towards the top of the head. */
-  shiftUp: number;
+  /** Crop side = scale × {@link faceSize}. */
+  scale: number;
+  /** Crop centre = {@link landmarkCentre} moved this share of the crop side down the face (negative: up). */
+  shiftDown: number;
 }
 
-/** Frame for a detected face: eye line levelled, box widened and shifted per `framing`. */
-export function faceFrame(box: Box, keypoints: Keypoints, framing: Framing): FaceFrame {
-  const { rightEye, leftEye } = keypoints;
-  // The person's right eye is on the picture's left; angle is that of the eye line.
+/** The face's size from its landmarks: eye distance plus the distance from the eyes to the mouth. */
+export function faceSize(keypoints: Keypoints): number {
+  const { rightEye, leftEye, mouth } = keypoints;
+  const eyes = { x: (rightEye.x + leftEye.x) / 2, y: (rightEye.y + leftEye.y) / 2 };
+  return (
+    Math.hypot(leftEye.x - rightEye.x, leftEye.y - rightEye.y) +
+    Math.hypot(mouth.x - eyes.x, mouth.y - eyes.y)
+  );
+}
+
+/** Midway between the eyes' midpoint and the mouth. */
+export function landmarkCentre(keypoints: Keypoints): Point {
+  const { rightEye, leftEye, mouth } = keypoints;
+  return { x: ((rightEye.x + leftEye.x) / 2 + mouth.x) / 2, y: ((rightEye.y + leftEye.y) / 2 + mouth.y) / 2 };
+}
+
+/**
+ * The face's roll: the angle of its eye line (the person's right eye to their left eye),
+ * turned half a turn when the mouth lies on the wrong side of it, i.e. when the eyes came
+ * labelled the other way round. Any angle: a face lying sideways or upside down is levelled too.
+ */
+export function faceRoll(keypoints: Keypoints): number {
+  const { rightEye, leftEye, mouth } = keypoints;
   const angle = Math.atan2(leftEye.y - rightEye.y, leftEye.x - rightEye.x);
-  const side = Math.max(box.width, box.height) * (1 + framing.margin);
-  // "Up" for the face is the eye line's normal pointing away from the mouth.
-  const shift = framing.shiftUp * side;
+  // "Down" for the face is the eye line's normal (-sin, cos); the mouth must lie that way.
+  const dx = mouth.x - (rightEye.x + leftEye.x) / 2;
+  const dy = mouth.y - (rightEye.y + leftEye.y) / 2;
+  return -Math.sin(angle) * dx + Math.cos(angle) * dy >= 0 ? angle : angle + Math.PI;
+}
+
+/**
+ * Frame for a detected face, from its landmarks: levelled by faceRoll, sized and centred per
+ * `framing`, so a face that rolls keeps the same crop. The box only bounds the side from
+ * below (half its long side), should the landmarks collapse.
+ */
+export function faceFrame(box: Box, keypoints: Keypoints, framing: Framing): FaceFrame {
+  const angle = faceRoll(keypoints);
+  const side = Math.max(framing.scale * faceSize(keypoints), 0.5 * Math.max(box.width, box.height));
+  const centre = landmarkCentre(keypoints);
+  const shift = framing.shiftDown * side;
   return {
-    center: {
-      x: box.x + box.width / 2 + Math.sin(angle) * shift,
-      y: box.y + box.height / 2 - Math.cos(angle) * shift,
-    },
+    // Down for the face is (-sin, cos) of its roll.
+    center: { x: centre.x - Math.sin(angle) * shift, y: centre.y + Math.cos(angle) * shift },
     side,
     angle,
   };
+}
+
+/**
+ * A square RGB crop of side `from` resampled to side `to`, with the same supersampling as
+ * warpFrame: how the smaller models' inputs are made from the one crop cut for the largest.
+ */
+export function resampleSquare(crop: Uint8Array, from: number, to: number): Uint8Array {
+  const img = { width: from, height: from, data: crop };
+  return warpPlain(img, wholeImageFrame(img), to);
 }
 
 /** The whole picture as the frame: for datasets of ready-made face crops. */

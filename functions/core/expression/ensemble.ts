@@ -39,7 +39,7 @@ export interface EnsembleConfig extends Combination {
   comment?: string;
   method: string;
   members: EnsembleMember[];
-  /** How face crops are framed around the detector box. */
+  /** How face crops are framed around the face's landmarks. */
   framing: Framing;
   [extra: string]: unknown;
 }
@@ -51,6 +51,9 @@ export function readEnsemble(dir = modelsDir()): EnsembleConfig {
     if (!w || EMOTIONS.some((e) => typeof w[e] !== 'number')) {
       throw new Error(`ensemble.json: member ${m.model} lacks a weight for every emotion`);
     }
+  }
+  if (!Number.isFinite(config.framing?.scale) || !Number.isFinite(config.framing?.shiftDown)) {
+    throw new Error('ensemble.json: framing needs scale and shiftDown (rerun npm run models:fit)');
   }
   const rule = config.rule ?? 'weighted-sum';
   if (rule !== 'weighted-sum' && rule !== 'log-linear')

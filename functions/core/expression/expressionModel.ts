@@ -8,7 +8,7 @@ import { RgbImage } from '../image';
 import { ModelEntry } from '../manifest';
 import { loadSession, SessionOptions } from '../sessions';
 import { inputSize, writeInput } from '../tensor';
-import { FaceFrame, mirrored, warpFrame } from './crop';
+import { FaceFrame, mirrored, resampleSquare, warpFrame } from './crop';
 
 export interface FrameInput {
   image: RgbImage;
@@ -37,6 +37,11 @@ export class ExpressionModel {
     return this.entry.id;
   }
 
+  /** The model's square input side, in pixels. */
+  get size(): number {
+    return this.entry.preprocessing.width;
+  }
+
   static async load(entry: ModelEntry, options?: SessionOptions): Promise<ExpressionModel> {
     return new ExpressionModel(entry, await loadSession(entry, options));
   }
@@ -53,6 +58,19 @@ export class ExpressionModel {
     const crops = inputs.map((input) => warpFrame(input.image, input.frame, size));
     const both = await this.run([...crops, ...crops.map((crop) => mirrored(crop, size))]);
     return inputs.map((_, i) => both[i].map((v, k) => (v + both[inputs.length + i][k]) / 2));
+  }
+
+  /**
+   * Probabilities for ready-cut square RGB crops of side `side` (resampled to the model's
+   * input when it differs), all in one session run; with `flip`, the mean of each crop and
+   * its mirror image, which go through the model in the same run.
+   */
+  async predictCrops(crops: Uint8Array[], side: number, flip: boolean): Promise<Float32Array[]> {
+    const size = this.size;
+    const own = side === size ? crops : crops.map((crop) => resampleSquare(crop, side, size));
+    if (!flip) return this.run(own);
+    const both = await this.run([...own, ...own.map((crop) => mirrored(crop, size))]);
+    return own.map((_, i) => both[i].map((v, k) => (v + both[own.length + i][k]) / 2));
   }
 
   private async run(crops: Uint8Array[]): Promise<Float32Array[]> {

@@ -1,5 +1,5 @@
 /** Paints a MemeLayout onto a canvas that already holds the photo. */
-import { SKRSContext2D } from '@napi-rs/canvas';
+import { SKRSContext2D } from './canvas';
 import { fontShorthand } from './fonts';
 import { MemeLayout, TextBlock } from './layout';
 

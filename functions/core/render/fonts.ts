@@ -3,7 +3,7 @@
  * using, and a meme must look the same on every machine. Registered once per process.
  */
 import { join } from 'node:path';
-import { GlobalFonts } from '@napi-rs/canvas';
+import { GlobalFonts } from './canvas';
 import { findUpwards } from '../projectFiles';
 
 /** Family names as registered (our own aliases, so a system font of the same name can't win). */

@@ -1,5 +1,5 @@
 /** Text measurement with the bundled fonts, for the layout engine. */
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas } from './canvas';
 import { fontShorthand, registerBundledFonts } from './fonts';
 import { Measurer } from './layout';
 

@@ -3,7 +3,7 @@
  * cloud, like analyzeImage.
  */
 import { createHash } from 'node:crypto';
-import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
+import { Canvas, createCanvas, ImageData } from './canvas';
 import sharp from 'sharp';
 // Types only: the analyser (onnxruntime) is loaded by makeMeme when it has to analyse, so
 // rendering from a known analysis (the `render` function) never loads the models.

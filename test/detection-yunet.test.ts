@@ -1,0 +1,142 @@
+/**
+ * Our YuNet decoder on real photos, against boxes and landmarks checked by eye once and kept
+ * as fixtures; its views (scaled, framed, turned) map points back where they came from; and
+ * no picture shape breaks the padding or the decoding.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { analyzeImage } from '../functions/core/analyze';
+import { DetectedFace, DetectorOptions, FaceDetector, Keypoints } from '../functions/core/detect/detector';
+import { scaledView, turnedView } from '../functions/core/detect/views';
+import { iou } from '../functions/core/geometry';
+import { decodeImage } from '../functions/core/image';
+import { readManifest } from '../functions/core/manifest';
+import { PHOTOS } from './support/sharedData';
+
+interface Fixture {
+  options: DetectorOptions;
+  faces: Record<string, { score: number; box: DetectedFace['box']; keypoints: Keypoints }[]>;
+}
+
+const fixture = JSON.parse(
+  readFileSync(join(__dirname, 'fixtures', 'yunet', 'faces.json'), 'utf8'),
+) as Fixture;
+
+describe('YuNet decoder on the bundled photos', () => {
+  let detector: FaceDetector;
+  beforeAll(async () => {
+    detector = await FaceDetector.load(readManifest(), fixture.options);
+  });
+
+  it.each(Object.keys(fixture.faces))(
+    'finds the faces of %s with their boxes and landmarks',
+    async (name) => {
+      const image = await decodeImage(readFileSync(join(PHOTOS, name)));
+      const found = (await detector.detect(image)).sort((a, b) => a.box.x - b.box.x);
+      const expected = fixture.faces[name]!;
+      expect(found).toHaveLength(expected.length);
+      found.forEach((face, i) => {
+        const want = expected[i]!;
+        expect(iou(face.box, want.box)).toBeGreaterThan(0.95);
+        expect(face.score).toBeCloseTo(want.score, 2);
+        // Landmarks within 2 % of the face's size of where they were checked.
+        const tolerance = 0.02 * Math.max(want.box.width, want.box.height);
+        for (const key of ['rightEye', 'leftEye', 'nose', 'mouth'] as const) {
+          expect(Math.abs(face.keypoints[key].x - want.keypoints[key].x)).toBeLessThan(tolerance);
+          expect(Math.abs(face.keypoints[key].y - want.keypoints[key].y)).toBeLessThan(tolerance);
+        }
+      });
+    },
+  );
+
+  it('finds the same faces, landmarks mapped back, in the picture turned upside down by a turned pass', async () => {
+    const name = 'skimage_astronaut.png';
+    const turned = await decodeImage(
+      await sharp(readFileSync(join(PHOTOS, name)))
+        .rotate(180)
+        .png()
+        .toBuffer(),
+    );
+    const upsideDown = await FaceDetector.load(readManifest(), { ...fixture.options, turns: [2] });
+    const [face] = await upsideDown.detect(turned);
+    const [want] = fixture.faces[name]!;
+    // The fixture's points, turned half a turn with the picture.
+    const turn = (p: { x: number; y: number }) => ({ x: turned.width - p.x, y: turned.height - p.y });
+    const box = {
+      x: turned.width - want!.box.x - want!.box.width,
+      y: turned.height - want!.box.y - want!.box.height,
+      width: want!.box.width,
+      height: want!.box.height,
+    };
+    expect(iou(face!.box, box)).toBeGreaterThan(0.8);
+    const tolerance = 0.05 * want!.box.height;
+    for (const key of ['rightEye', 'leftEye', 'mouth'] as const) {
+      expect(
+        Math.hypot(
+          face!.keypoints[key].x - turn(want!.keypoints[key]).x,
+          face!.keypoints[key].y - turn(want!.keypoints[key]).y,
+        ),
+      ).toBeLessThan(tolerance);
+    }
+  });
+});
+
+describe('detector views', () => {
+  const picture = { width: 300, height: 200, data: new Uint8Array(300 * 200 * 3).fill(90) };
+
+  it('map a point of a scaled, framed view back to the picture', async () => {
+    const view = await scaledView(picture, { longSide: 150, margin: 0.25 });
+    // 300 px long side + 2 × 25 % margin = 150 px: the picture is scaled by 1/3 (100×67) in a 25-px frame.
+    expect([view.width, view.height]).toEqual([150, 117]);
+    const p = view.toPicture({ x: 25 + 50, y: 25 + 10 });
+    expect(p.x).toBeCloseTo(150, 5);
+    expect(Math.abs(p.y - 30)).toBeLessThan(0.5); // 200 px became 67, not 66.7
+  });
+
+  it.each([1, 2, 3])(
+    'map a point of a view turned %i quarter turn(s) back to the same picture point',
+    async (turns) => {
+      const view = await scaledView(picture, { longSide: 300 });
+      const turned = turnedView(view, turns);
+      expect([turned.width, turned.height]).toEqual(turns === 2 ? [300, 200] : [200, 300]);
+      // Pixel (40, 10) of the picture, marked, is found in the turned view and mapped back.
+      const marked = { ...view, pixels: Uint8Array.from(view.pixels) };
+      marked.pixels.set([255, 0, 0], (10 * 300 + 40) * 3);
+      const pixels = turnedView(marked, turns).pixels;
+      const at = pixels.findIndex((v, i) => i % 3 === 0 && v === 255) / 3;
+      const centre = turned.toPicture({
+        x: (at % turned.width) + 0.5,
+        y: Math.floor(at / turned.width) + 0.5,
+      });
+      expect(centre.x).toBeCloseTo(40.5, 5);
+      expect(centre.y).toBeCloseTo(10.5, 5);
+    },
+  );
+});
+
+describe('pictures of any shape', () => {
+  const plain = (width: number, height: number) =>
+    sharp({ create: { width, height, channels: 3, background: '#8a9bb0' } })
+      .png()
+      .toBuffer();
+
+  it.each([
+    [1, 1],
+    [20000, 20],
+    [20, 20000],
+    [31, 33],
+  ])('analyses a %i×%i picture without a face: no crash, no face', async (width, height) => {
+    const analysis = await analyzeImage(await plain(width, height));
+    expect(analysis).toEqual({ width, height, faces: [] });
+  });
+
+  it('runs every pass (turned, close-up) on a 1×1 picture without a crash', async () => {
+    const detector = await FaceDetector.load(readManifest(), {
+      ...fixture.options,
+      turns: [1, 2, 3],
+      closeUp: { below: 0.4, longSide: 128, margin: 0.5 },
+    });
+    expect(await detector.detect({ width: 1, height: 1, data: new Uint8Array([120, 110, 100]) })).toEqual([]);
+  });
+});
