@@ -23,6 +23,7 @@ import {
   RenderedMeme,
 } from '../../functions/core';
 import { AnnotatedImage } from './detection';
+import { FaceReach, measureFaceReach } from './faceReach';
 
 /** The photos scored with annotations: groups of one to eight faces big enough to matter. */
 export const SELECTION = { minFaceHeight: 40, minFaces: 1, maxFaces: 8 } as const;
@@ -106,6 +107,8 @@ export interface MemeReport {
   /** Files that could not be read as pictures, with the reason; they count nowhere else. */
   unreadable: { file: string; error: string }[];
   styles: StyleReport[];
+  /** How far annotated faces reach beyond the detector's boxes (annotations and a detector only). */
+  reach?: FaceReach;
 }
 
 export interface MemeEvalOptions {
@@ -122,11 +125,24 @@ export interface MemeEvalOptions {
    * on its own, whatever the detector misses. Captions then read every face as happy.
    */
   annotatedAsDetected?: boolean;
+  /**
+   * One half of the annotated photos, by position in file order: `tune` the even positions,
+   * `report` the odd ones. A setting chosen on one half (FACE_MARGINS) is reported on the other.
+   */
+  half?: 'tune' | 'report';
 }
 
 export async function evaluateMemes(options: MemeEvalOptions): Promise<MemeReport> {
   const styles = options.styles ?? MEME_STYLES;
-  const selected = options.annotations ? selectAnnotated(options.annotations) : undefined;
+  const annotated = options.annotations
+    ? [...selectAnnotated(options.annotations)].sort((a, b) =>
+        a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+      )
+    : undefined;
+  if (options.half && !annotated) throw new Error('a half of the photos needs annotations');
+  const selected = options.half
+    ? annotated!.filter((_, i) => i % 2 === (options.half === 'tune' ? 0 : 1))
+    : annotated;
   const photos = selected
     ? selected.map((image) => ({ file: image.file, truth: image.faces.filter((face) => !face.invalid) }))
     : listPictures(options.imagesDir).map((file) => ({ file, truth: undefined }));
@@ -137,6 +153,7 @@ export async function evaluateMemes(options: MemeEvalOptions): Promise<MemeRepor
     styles.map((style) => [style, { annotated: [] as string[], detected: [] as string[] }]),
   );
   const unreadable: MemeReport['unreadable'] = [];
+  const pairs: { truth: Box[]; detected: Box[] }[] = [];
   for (const { file, truth } of photos) {
     const bytes = readFileSync(join(options.imagesDir, file));
     let analysis: Analysis;
@@ -148,6 +165,7 @@ export async function evaluateMemes(options: MemeEvalOptions): Promise<MemeRepor
       continue;
     }
     const detected = analysis.faces.map((face) => face.box);
+    if (truth && analyzer) pairs.push({ truth, detected });
     for (const style of styles) {
       // The file name seeds the caption, so reruns give the same memes.
       const meme = await renderMeme(bytes, analysis, { style, seed: file, maxSide: options.maxSide });
@@ -169,7 +187,7 @@ export async function evaluateMemes(options: MemeEvalOptions): Promise<MemeRepor
     photos: made,
     annotated: selected !== undefined,
     placedAround: options.annotatedAsDetected ? 'annotated' : 'detected',
-    skipped: options.annotations ? options.annotations.length - photos.length : 0,
+    skipped: options.annotations ? options.annotations.length - (annotated?.length ?? 0) : 0,
     unreadable,
     styles: styles.map((style) => ({
       style,
@@ -177,6 +195,7 @@ export async function evaluateMemes(options: MemeEvalOptions): Promise<MemeRepor
       hideAnnotated: selected ? share(tallies.get(style)!.annotated) : null,
       hideDetected: share(tallies.get(style)!.detected),
     })),
+    reach: pairs.length > 0 ? measureFaceReach(pairs) : undefined,
   };
 }
 
