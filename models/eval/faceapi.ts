@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { canonicalEmotion, EMOTIONS } from '../../functions/core/emotions';
+import { canonicalEmotion, EMOTIONS } from '../../functions/core';
 import { paddedPicture } from './padded';
 import { ProtocolSet } from './protocol';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { RgbImage } from '../../functions/core/image';
+import { RgbImage } from '../../functions/core';
 
 export interface PaddedPicture extends RgbImage {
   /** Where the crop's top-left corner lies in the padded picture, and its side there. */

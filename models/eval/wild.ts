@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalEmotion, Emotion, EMOTIONS } from '../../functions/core/emotions';
+import { canonicalEmotion, Emotion, EMOTIONS } from '../../functions/core';
 import { LabelledImage } from './dataset';
 
 export interface WildImage extends LabelledImage {

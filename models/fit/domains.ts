@@ -4,8 +4,7 @@
  * counts alike, an objective that averages the domains, and nested cross-validation so
  * that the regularisation is chosen on other folds than the ones a figure is read from.
  */
-import { Combination, combineAll } from '../../functions/core/expression/ensemble';
-import { EMOTIONS } from '../../functions/core/emotions';
+import { Combination, combineAll, EMOTIONS } from '../../functions/core';
 import { endToEndMetrics } from '../eval/metrics';
 import { identityRank } from '../eval/wild';
 import { Combiner, Predictions } from './combiners';

@@ -13,11 +13,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { FaceFrame, faceFrame, warpFrame } from '../../functions/core/expression/crop';
-import { readEnsemble } from '../../functions/core/expression/ensemble';
-import { decodeImage } from '../../functions/core/image';
-import { readManifest } from '../../functions/core/manifest';
+import {
+  decodeImage,
+  FaceDetector,
+  FaceFrame,
+  faceFrame,
+  readEnsemble,
+  readManifest,
+  warpFrame,
+} from '../../functions/core';
 import { paddedPicture } from '../eval/padded';
 import { readWildImages, wildSplit } from '../eval/wild';
 
