@@ -1,8 +1,10 @@
 /**
  * The validation protocol's rules: people held apart stay apart, a missed face counts as
- * wrong, folds keep a person together, both domains weigh alike, and a combiner fitted on
- * both domains holds on the one a FER2013-only fit misses.
+ * wrong, folds keep a person together, both domains weigh alike, a domain labelled with
+ * only some classes does not rule the others out, and a combiner fitted on both domains
+ * holds on the one a FER2013-only fit misses.
  */
+import { combineAll } from '../functions/core/expression/ensemble';
 import { EMOTIONS } from '../functions/core/emotions';
 import { endToEndMetrics } from '../models/eval/metrics';
 import { paddedPicture } from '../models/eval/padded';
@@ -133,6 +135,20 @@ describe('cross-validation across domains', () => {
     expect(domainObjective(both.probabilities, labels, domains)).toBeGreaterThan(
       domainObjective(firstOnly.probabilities, labels, domains),
     );
+  });
+
+  it('a domain labelled with only some classes does not teach the combiner to rule the others out', () => {
+    // One member that knows nothing (uniform answers); domain 0 holds all seven classes
+    // alike, domain 1 (like expressions-wild) only happy, neutral and surprise.
+    const m = 1400;
+    const dom = Array.from({ length: m }, (_, i) => (i < 700 ? 0 : 1));
+    const lab = dom.map((d, i) => (d === 0 ? i % EMOTIONS.length : [happy, neutral, surprise][i % 3]));
+    const flat = { only: lab.map(() => new Float32Array(EMOTIONS.length).fill(1 / EMOTIONS.length)) };
+    const combination = quick.fit(flat, lab, dom);
+    const [p] = combineAll({ only: [flat.only[0]] }, combination);
+    // Domain 0 alone says every class is as likely; domain 1 says nothing of sad, angry, fear, disgust.
+    for (const e of ['sad', 'angry', 'fear', 'disgust'] as const)
+      expect(p[EMOTIONS.indexOf(e)]).toBeGreaterThan(0.8 * p[happy]);
   });
 
   it('nested CV chooses a setting inside each outer fold and scores only held-out samples', () => {

@@ -30,7 +30,7 @@ export function logLinear(options: LogLinearOptions = LOG_LINEAR_DEFAULTS): Comb
     name: 'log-linear',
     description:
       `weighted product of the members: softmax(bias + Σ w · ln p), fitted by class-weighted (power ${options.balancePower}) ` +
-      `cross-entropy with L2 ${options.l2}, each data set weighing alike`,
+      `cross-entropy with L2 ${options.l2}, each data set weighing alike, each over the classes it labels`,
     fit: (preds, labels, domains) => fitLogLinear(preds, labels, options, domains),
   };
 }
@@ -53,7 +53,17 @@ function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions,
       row.forEach((p, c) => (x[(i * M + m) * K + c] = Math.log(Math.max(p, LOG_FLOOR)))),
     ),
   );
-  const sampleWeight = domainWeights(labels, domains ?? labels.map(() => 0), o.balancePower);
+  const domainOf = domains ?? labels.map(() => 0);
+  const sampleWeight = domainWeights(labels, domainOf, o.balancePower);
+  // A data set labelled with only some classes (expressions-wild: happy, neutral, surprise)
+  // says which of those a face shows, not that the others never occur: each sample's
+  // softmax runs over the classes its data set labels, so such a set cannot teach the
+  // combiner to rule the other classes out.
+  const labelled = new Map<number, boolean[]>();
+  domainOf.forEach((d, i) => {
+    if (!labelled.has(d)) labelled.set(d, new Array<boolean>(K).fill(false));
+    labelled.get(d)![labels[i]] = true;
+  });
 
   // Parameters: w[m * K + c], then bias[c] at B + c. Start from the plain product (w = 1, bias = 0).
   const B = M * K;
@@ -68,18 +78,21 @@ function fitLogLinear(preds: Predictions, labels: number[], o: LogLinearOptions,
     grad.fill(0);
     for (let i = 0; i < n; i++) {
       const row = i * B;
+      const known = labelled.get(domainOf[i])!;
       let top = -Infinity;
       for (let c = 0; c < K; c++) {
+        if (!known[c]) continue;
         let s = theta[B + c];
         for (let m = 0; m < M; m++) s += theta[m * K + c] * x[row + m * K + c];
         q[c] = s;
         if (s > top) top = s;
       }
       let total = 0;
-      for (let c = 0; c < K; c++) total += q[c] = Math.exp(q[c] - top);
+      for (let c = 0; c < K; c++) if (known[c]) total += q[c] = Math.exp(q[c] - top);
       const a = sampleWeight[i];
       const y = labels[i];
       for (let c = 0; c < K; c++) {
+        if (!known[c]) continue;
         const d = a * (q[c] / total - (c === y ? 1 : 0));
         grad[B + c] += d;
         for (let m = 0; m < M; m++) grad[m * K + c] += d * x[row + m * K + c];
