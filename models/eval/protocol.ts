@@ -13,10 +13,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { FaceFrame, faceFrame, Framing, wholeImageFrame } from '../../functions/core/expression/crop';
-import { ExpressionModel, FrameInput } from '../../functions/core/expression/expressionModel';
-import { decodeImage } from '../../functions/core/image';
+import {
+  decodeImage,
+  ExpressionModel,
+  FaceDetector,
+  FaceFrame,
+  faceFrame,
+  Framing,
+  mirrored as mirroredCrop,
+  warpFrame,
+  wholeImageFrame,
+} from '../../functions/core';
 import { datasetSha256, LabelledImage, listLabelledImages, withoutDuplicatesOf } from './dataset';
 import { ModelPredictions } from './expressions';
 import { paddedPicture } from './padded';
@@ -110,11 +117,15 @@ export async function predictSet(
   models: ExpressionModel[],
   frames: (FaceFrame | null)[],
 ): Promise<Record<string, SetPredictions>> {
+  // End to end, each face is cut once at the largest model input and resampled to each
+  // model's own, as Analyzer.classify does when the largest model is a member.
+  const cropSide = Math.max(...models.map((m) => m.size));
   const keyFor = (model: ExpressionModel) => ({
     data: set.sha256,
     side: set.paddedSide,
     model: model.entry.sha256,
     frames,
+    cropSide,
   });
   const fileFor = (model: ExpressionModel) =>
     join(CACHE, `${model.id}-${set.domain}-${keyOf(keyFor(model))}.json`);
@@ -137,17 +148,18 @@ export async function predictSet(
     out[m.id] = { crop: { plain: [], flipped: [] }, endToEnd: { plain: [], flipped: [] } };
   for (const [i, item] of set.items.entries()) {
     const image = await decodeImage(readFileSync(item.path));
-    const inputs: FrameInput[] = [{ image, frame: wholeImageFrame(image) }];
+    const whole = [{ image, frame: wholeImageFrame(image) }];
     const frame = frames[i];
-    if (frame) inputs.push({ image: await paddedPicture(item.path, set.paddedSide), frame });
+    const crop = frame && warpFrame(await paddedPicture(item.path, set.paddedSide), frame, cropSide);
     for (const model of todo) {
-      const plain = await model.predict(inputs);
-      const flipped = await model.predict(inputs, true);
       const o = out[model.id];
-      o.crop.plain.push(plain[0]);
-      o.crop.flipped.push(flipped[0]);
-      o.endToEnd.plain.push(frame ? plain[1] : null);
-      o.endToEnd.flipped.push(frame ? flipped[1] : null);
+      o.crop.plain.push((await model.predict(whole))[0]);
+      o.crop.flipped.push((await model.predict(whole, true))[0]);
+      o.endToEnd.plain.push(crop ? (await model.predictCrops([crop], cropSide, false))[0] : null);
+      // The mirror alone (predictCrops with flip gives the mean of both; the fit needs each).
+      o.endToEnd.flipped.push(
+        crop ? (await model.predictCrops([mirroredCrop(crop, cropSide)], cropSide, false))[0] : null,
+      );
     }
   }
   mkdirSync(CACHE, { recursive: true });
