@@ -11,6 +11,7 @@ import { paddedPicture } from '../models/eval/padded';
 import { readWildImages, wildSplit } from '../models/eval/wild';
 import { Combiner, Predictions } from '../models/fit/combiners';
 import {
+  chooseByCrossValidation,
   crossValidateDomains,
   domainObjective,
   domainWeights,
@@ -157,7 +158,12 @@ describe('cross-validation across domains', () => {
     expect(nested.chosen).toHaveLength(5);
     expect(nested.combinations).toHaveLength(5);
     expect(nested.probabilities.every((p) => p instanceof Float32Array)).toBe(true);
-    expect(domainObjective(nested.probabilities, labels, domains)).toBeGreaterThan(0.6);
+    // Choosing inside each fold costs little against the best setting chosen on all the data
+    // (the figure a non-nested CV would report), and stays far above chance.
+    const { scores } = chooseByCrossValidation(grid, preds, labels, domains, folds);
+    const objective = domainObjective(nested.probabilities, labels, domains);
+    expect(objective).toBeGreaterThan(Math.max(...Object.values(scores)) - 0.02);
+    expect(objective).toBeGreaterThan(0.5);
   });
 });
 
