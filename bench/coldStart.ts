@@ -59,14 +59,17 @@ async function analyzeFunctionColdStarts(
   const server = await startStorageServer({
     root: join(dir, 'storage'),
     signers: { [credentials.clientEmail]: credentials.publicKeyPem },
+    // The deployed entry point builds a plain new Storage(), which sends no credentials to
+    // STORAGE_EMULATOR_HOST; this server lets it in.
+    openAccess: true,
     log: () => undefined,
   });
-  const pubsub = await EmulatorPubSub.start(
-    emulatorBin,
-    18000 + Math.floor(Math.random() * 2000),
-    project,
-    () => undefined,
-  );
+  const pubsub = await EmulatorPubSub.start({
+    bin: emulatorBin,
+    port: 18000 + Math.floor(Math.random() * 2000),
+    projectId: project,
+    log: () => undefined,
+  });
   const times: number[] = [];
   try {
     await pubsub.createTopic(`projects/${project}/topics/render`);

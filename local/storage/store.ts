@@ -4,6 +4,7 @@ import { readJsonIfExists, removeQuietly, writeFileAtomic } from './files';
 import { nextGeneration, observeGeneration } from './generation';
 import type { ContentDigest } from './hashing';
 import { Layout } from './layout';
+import { checkCustomMetadata } from './limits';
 import { KeyedMutex } from './mutex';
 import { checkBucketName, checkObjectName } from './names';
 import { checkPreconditions, type Preconditions } from './preconditions';
@@ -201,6 +202,7 @@ export class FileStore {
     const { bucket, name } = request;
     try {
       checkObjectName(name);
+      checkCustomMetadata(request.metadata.metadata);
       const bucketRecord = await this.getBucket(bucket);
       const { record, previous } = await this.locks.run(`object:${bucket}/${name}`, async () => {
         const previous = await this.findObject(bucket, name);
@@ -289,6 +291,7 @@ export class FileStore {
         metageneration: String(Number(current.metageneration) + 1),
         updated: new Date().toISOString(),
       };
+      checkCustomMetadata(next.metadata);
       await writeFileAtomic(this.layout.sidecar(bucket, name), JSON.stringify(next), this.layout.tempFile());
       return next;
     });
