@@ -58,3 +58,40 @@ function decode(value: string | undefined): string | undefined {
     return value; // a literal "%" typed into gsutil metadata
   }
 }
+
+/**
+ * Cloud Storage's limits on an object's custom metadata, in bytes of the stored (here:
+ * percent-encoded) text: a value at most 4 KiB, all keys and values together at most 8 KiB.
+ * A signed URL whose x-goog-meta-* headers break them would be refused by GCS at PUT time.
+ */
+export const GCS_METADATA_LIMITS = { valueBytes: 4096, totalBytes: 8192 } as const;
+
+/** The first metadata limit a request breaks: which caption field, and by how many bytes. */
+export function metadataOverflow(
+  request: JobRequest,
+): { field: string; excessBytes: number; limitBytes: number } | undefined {
+  const metadata = requestMetadata(request);
+  for (const [field, key] of [
+    ['caption.top', META.top],
+    ['caption.bottom', META.bottom],
+  ] as const) {
+    const bytes = Buffer.byteLength(metadata[key] ?? '', 'utf8');
+    if (bytes > GCS_METADATA_LIMITS.valueBytes)
+      return {
+        field,
+        excessBytes: bytes - GCS_METADATA_LIMITS.valueBytes,
+        limitBytes: GCS_METADATA_LIMITS.valueBytes,
+      };
+  }
+  const total = Object.entries(metadata).reduce(
+    (sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'),
+    0,
+  );
+  if (total > GCS_METADATA_LIMITS.totalBytes)
+    return {
+      field: 'caption',
+      excessBytes: total - GCS_METADATA_LIMITS.totalBytes,
+      limitBytes: GCS_METADATA_LIMITS.totalBytes,
+    };
+  return undefined;
+}

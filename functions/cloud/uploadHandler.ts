@@ -7,24 +7,43 @@
  *   GET  /           → the upload page (and its script and style sheet)
  *
  * The signed URL allows one PUT of an image of the declared type, at most maxUploadBytes
- * (x-goog-content-length-range), to uploads/<random id> in the inbox; the choices travel
+ * (x-goog-content-length-range), to uploads/<random id> in the inbox, and only while nothing
+ * is there (x-goog-if-generation-match: 0, so a second PUT is refused); the choices travel
  * as signed x-goog-meta-* headers. The status document is written at once ("queued"), so
  * the status URL answers from the start.
+ *
+ * Every answer of the API is JSON, errors included ({error, code}): malformed bodies too
+ * (httpErrors.ts), and bodies over MAX_BODY_BYTES are refused with 413.
  */
 import type { Request, Response } from 'express';
 import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
 import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/layout';
 import { Config } from './config';
+import { answerFrameworkErrorsAsJson } from './httpErrors';
 import { newJobId, uploadObjectName } from './jobs';
-import { requestMetadata } from './jobRequest';
+import { GCS_METADATA_LIMITS, metadataOverflow, requestMetadata } from './jobRequest';
 import { Logger } from './log';
-import { PageAssets } from './page';
+import { PageAssets, SECURITY_HEADERS } from './page';
 import { BlobStore } from './ports';
 import { JobRequest, publicUrls, StatusStore } from './status';
 
 /** What browsers send for the formats the decoder reads. */
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'] as const;
+/**
+ * Picture formats people try that memegen does not read, each with why and what to do: the
+ * decoder refuses them too (UNSUPPORTED_FORMAT, functions/core/image.ts), whatever type
+ * they are uploaded as.
+ */
+const UNSUPPORTED_PICTURES: Record<string, string> = {
+  'image/heic':
+    'HEIC photos (the iPhone\'s "High Efficiency" format) are not supported: share the photo as JPEG, or set Settings › Camera › Formats to "Most Compatible"',
+  'image/heif': 'HEIF pictures are not supported: convert the photo to JPEG or PNG first',
+  'image/svg+xml':
+    'SVG drawings are not supported: memegen makes memes of photos (JPEG, PNG, WebP, GIF or AVIF)',
+};
 const MAX_CAPTION_CHARACTERS = 500;
+/** The API's requests are a few hundred bytes; anything near this is not one. */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface UploadDependencies {
   config: Config;
@@ -32,6 +51,8 @@ export interface UploadDependencies {
   page: PageAssets;
   log: Logger;
   now?: () => Date;
+  /** Why no upload can be accepted right now (the pipeline behind is down), or undefined. */
+  unavailable?: () => string | undefined;
 }
 
 class BadRequest extends Error {
@@ -39,6 +60,8 @@ class BadRequest extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** More fields for programs, e.g. which caption field is too long. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -50,14 +73,26 @@ export function createUploadHandler(
   const { config, blobs } = deps;
   const now = deps.now ?? (() => new Date());
   const statuses = new StatusStore(blobs, config.publicBucket);
+  answerFrameworkErrorsAsJson();
 
-  const createUpload = async (body: unknown): Promise<Record<string, unknown>> => {
-    const { contentType, size, request } = parseUploadRequest(body, config);
+  const createUpload = async (req: Request): Promise<Record<string, unknown>> => {
+    const bodyBytes = (req as Request & { rawBody?: Buffer }).rawBody?.length ?? 0;
+    if (bodyBytes > MAX_BODY_BYTES || Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
+      throw new BadRequest(
+        413,
+        'REQUEST_TOO_LARGE',
+        `the request body is over ${MAX_BODY_BYTES / 1024} KiB; an upload request is a small JSON object`,
+      );
+    const { contentType, size, request } = parseUploadRequest(req.body, config);
+    const down = deps.unavailable?.();
+    if (down) throw new BadRequest(503, 'UNAVAILABLE', down);
     const id = newJobId();
     const issued = now();
     const expiresAt = new Date(issued.getTime() + config.uploadUrlTtlSeconds * 1000);
     const headers: Record<string, string> = {
       'x-goog-content-length-range': `1,${config.maxUploadBytes}`,
+      // Create-only: the URL cannot replace or re-create the upload once it is there.
+      'x-goog-if-generation-match': '0',
       ...Object.fromEntries(
         Object.entries(requestMetadata(request)).map(([key, value]) => [`x-goog-meta-${key}`, value]),
       ),
@@ -69,6 +104,7 @@ export function createUploadHandler(
       request,
       ...urls,
       timings: {},
+      uploadExpiresAt: expiresAt.toISOString(),
       createdAt: issued.toISOString(),
       updatedAt: issued.toISOString(),
     }));
@@ -92,13 +128,13 @@ export function createUploadHandler(
   };
 
   return async (req, res) => {
-    res.set('X-Content-Type-Options', 'nosniff');
+    res.set(SECURITY_HEADERS);
     try {
       if (req.method === 'POST' && req.path === '/api/uploads') {
         res
           .set('Cache-Control', 'no-store')
           .status(201)
-          .json(await createUpload(req.body));
+          .json(await createUpload(req));
         return;
       }
       if (req.method === 'GET' && req.path === '/api/config') {
@@ -109,6 +145,8 @@ export function createUploadHandler(
           languages: LANGUAGES,
           defaultStyle: config.defaultStyle,
           defaultLang: config.defaultLang,
+          maxCaptionCharacters: MAX_CAPTION_CHARACTERS,
+          maxCaptionBytes: GCS_METADATA_LIMITS.valueBytes,
         });
         return;
       }
@@ -122,7 +160,11 @@ export function createUploadHandler(
       res.status(404).json({ error: `nothing at ${req.method} ${req.path}`, code: 'NOT_FOUND' });
     } catch (error) {
       if (error instanceof BadRequest) {
-        res.status(error.status).json({ error: error.message, code: error.code });
+        if (error.status === 503) res.set('Retry-After', '5');
+        res
+          .set('Cache-Control', 'no-store')
+          .status(error.status)
+          .json({ error: error.message, code: error.code, ...error.details });
         return;
       }
       deps.log.log('ERROR', 'upload request failed', { error });
@@ -144,6 +186,9 @@ export function parseUploadRequest(
       'send a JSON object: {contentType, size, caption?, style?, lang?}',
     );
   const { contentType, size, caption, style, lang } = body as Record<string, unknown>;
+  const unsupported =
+    typeof contentType === 'string' ? UNSUPPORTED_PICTURES[contentType.toLowerCase()] : undefined;
+  if (unsupported) throw new BadRequest(415, 'UNSUPPORTED_FORMAT', unsupported);
   if (
     typeof contentType !== 'string' ||
     !(ACCEPTED_TYPES as readonly string[]).includes(contentType.toLowerCase())
@@ -185,13 +230,23 @@ export function parseUploadRequest(
     top = text((caption as Record<string, unknown>).top, 'top');
     bottom = text((caption as Record<string, unknown>).bottom, 'bottom');
   }
-  return {
-    contentType: contentType.toLowerCase(),
-    size,
-    request: {
-      style: (style as MemeStyle | undefined) ?? config.defaultStyle,
-      lang: (lang as Language | undefined) ?? config.defaultLang,
-      ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
-    },
+  const request: JobRequest = {
+    style: (style as MemeStyle | undefined) ?? config.defaultStyle,
+    lang: (lang as Language | undefined) ?? config.defaultLang,
+    ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
   };
+  // Checked before anything is signed: GCS would refuse the PUT, after the photo was sent.
+  const overflow = metadataOverflow(request);
+  if (overflow) {
+    const { field, excessBytes, limitBytes } = overflow;
+    throw new BadRequest(
+      400,
+      'CAPTION_TOO_LONG',
+      `${field === 'caption' ? 'the caption (top and bottom together)' : field} is ${excessBytes.toLocaleString('en')} bytes too long: ` +
+        `Cloud Storage keeps at most ${limitBytes.toLocaleString('en')} bytes of it, percent-encoded ` +
+        '(a plain letter takes 1 byte, an accented letter 6, a Chinese character 9, an emoji 12)',
+      { field, excessBytes, limitBytes },
+    );
+  }
+  return { contentType: contentType.toLowerCase(), size, request };
 }
