@@ -7,18 +7,29 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Storage } from '@google-cloud/storage';
 import { findPubSubEmulator } from '../../local/pubsub';
 import type { LocalStack } from '../../local/stack';
+import { localStorageClient } from '../../local/storage';
 
-/** What --ready-json prints (the LocalStack without close), plus the test's own handles. */
-export interface RunningStack extends Omit<LocalStack, 'close' | 'pubsubDescription'> {
-  dataDir: string;
+/** What --ready-json prints (the LocalStack without its functions), plus the test's own handles. */
+export interface RunningStack extends Omit<
+  LocalStack,
+  'close' | 'failed' | 'killEmulatorNow' | 'pubsubDescription'
+> {
+  /** The stack's process. */
+  pid: number;
+  child: ChildProcess;
   /** Everything the stack logged so far (the functions' JSON lines included). */
   logs: string[];
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+  /** A client authenticated as the stack's functions are. */
+  storage(): Storage;
   stop(): Promise<void>;
 }
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'local', 'main.js');
+export const MAIN = join(__dirname, '..', '..', 'dist', 'local', 'main.js');
 
 /**
  * Whether suites that need the Pub/Sub emulator can run. Without it they are skipped with a
@@ -34,9 +45,14 @@ export function emulatorAvailable(suite: string): boolean {
 }
 
 export async function startStack(
-  options: { pubsub?: 'emulator' | 'in-process'; env?: Record<string, string> } = {},
+  options: {
+    pubsub?: 'emulator' | 'in-process';
+    env?: Record<string, string>;
+    /** Reuse a data directory (a restart); default: a new temporary one. */
+    dataDir?: string;
+  } = {},
 ): Promise<RunningStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'memegen-stack-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'memegen-stack-'));
   const child: ChildProcess = spawn(
     process.execPath,
     [MAIN, '--port', '0', '--ready-json', '--data', dataDir, '--pubsub', options.pubsub ?? 'emulator'],
@@ -47,6 +63,9 @@ export async function startStack(
   );
   const logs: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)),
+  );
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`)),
@@ -57,20 +76,22 @@ export async function startStack(
       clearTimeout(timer);
       resolve(JSON.parse(line) as Record<string, unknown>);
     });
-    child.once('exit', (code) => {
+    void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`the local stack exited (code ${code}):\n${logs.join('\n')}`));
     });
   });
+  const stack = ready as unknown as Omit<RunningStack, 'child' | 'logs' | 'exited' | 'storage' | 'stop'>;
   return {
-    ...(ready as unknown as Omit<RunningStack, 'dataDir' | 'logs' | 'stop'>),
-    dataDir,
+    ...stack,
+    child,
     logs,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    exited,
+    storage: () =>
+      localStorageClient({ url: stack.storageUrl, keyFile: stack.keyFile, projectId: stack.projectId }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
