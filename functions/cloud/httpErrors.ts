@@ -26,7 +26,17 @@ interface HttpError {
   type?: string;
 }
 
-export function answerFrameworkErrorsAsJson(): void {
+/** Requests under `pathPrefix` may carry at most `maxBytes` of body; larger ones are answered 413. */
+export interface BodyLimit {
+  pathPrefix: string;
+  maxBytes: number;
+}
+
+const bodyLimits: BodyLimit[] = [];
+
+/** Installs the JSON final handler (once per process) and registers a body limit for some paths. */
+export function answerFrameworkErrorsAsJson(limit?: BodyLimit): void {
+  if (limit && !bodyLimits.some((l) => l.pathPrefix === limit.pathPrefix)) bodyLimits.push(limit);
   // The express the framework itself uses, wherever npm placed it.
   const frameworkRequire = createRequire(require.resolve('@google-cloud/functions-framework'));
   const application = (
@@ -35,9 +45,30 @@ export function answerFrameworkErrorsAsJson(): void {
   if (application[PATCHED]) return;
   const handle = application.handle;
   application.handle = function (this: ExpressApplication, req, res, callback) {
-    return handle.call(this, req, res, callback ?? jsonFinalHandler(req, res));
+    const done = callback ?? jsonFinalHandler(req, res);
+    // A declared length over the limit is refused before the framework reads a byte of it.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (bodyLimits.some((l) => (req.url ?? '').startsWith(l.pathPrefix) && declared > l.maxBytes))
+      return done(
+        Object.assign(new Error('request body too large'), { status: 413, type: 'entity.too.large' }),
+      );
+    return handle.call(this, req, res, done);
   };
   application[PATCHED] = true;
+}
+
+/** The 413 answer for a request whose body (declared or read) is over `maxBytes`, or undefined. */
+export function bodyTooLarge(
+  req: IncomingMessage,
+  maxBytes: number,
+): { status: 413; code: string; error: string } | undefined {
+  const read = (req as IncomingMessage & { rawBody?: Buffer }).rawBody?.length ?? 0;
+  if (read <= maxBytes && Number(req.headers['content-length'] ?? 0) <= maxBytes) return undefined;
+  return {
+    status: 413,
+    code: 'REQUEST_TOO_LARGE',
+    error: `the request body is over ${maxBytes / 1024} KiB; an upload request is a small JSON object`,
+  };
 }
 
 function jsonFinalHandler(req: IncomingMessage, res: ServerResponse): (error?: unknown) => void {
@@ -46,7 +77,12 @@ function jsonFinalHandler(req: IncomingMessage, res: ServerResponse): (error?: u
       res.destroy();
       return;
     }
-    const { status, code, message } = describe(error, req);
+    // A body that is too large and also fails to parse (one sent without a length) is "too large".
+    const limit = bodyLimits.find((l) => (req.url ?? '').startsWith(l.pathPrefix));
+    const oversize = error !== undefined && limit ? bodyTooLarge(req, limit.maxBytes) : undefined;
+    const { status, code, message } = oversize
+      ? { status: oversize.status, code: oversize.code, message: oversize.error }
+      : describe(error, req);
     const body = JSON.stringify({ error: message, code });
     res.statusCode = status;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -74,6 +110,8 @@ function describe(error: unknown, req: IncomingMessage): { status: number; code:
       };
     case 'entity.too.large':
       return { status: 413, code: 'REQUEST_TOO_LARGE', message: 'the request body is too large' };
+    case undefined:
+      break;
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the request body as UTF-8 JSON' };

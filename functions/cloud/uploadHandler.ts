@@ -19,7 +19,7 @@ import type { Request, Response } from 'express';
 import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
 import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/layout';
 import { Config } from './config';
-import { answerFrameworkErrorsAsJson } from './httpErrors';
+import { answerFrameworkErrorsAsJson, bodyTooLarge } from './httpErrors';
 import { newJobId, uploadObjectName } from './jobs';
 import { GCS_METADATA_LIMITS, metadataOverflow, requestMetadata } from './jobRequest';
 import { Logger } from './log';
@@ -73,16 +73,11 @@ export function createUploadHandler(
   const { config, blobs } = deps;
   const now = deps.now ?? (() => new Date());
   const statuses = new StatusStore(blobs, config.publicBucket);
-  answerFrameworkErrorsAsJson();
+  answerFrameworkErrorsAsJson({ pathPrefix: '/api/', maxBytes: MAX_BODY_BYTES });
 
   const createUpload = async (req: Request): Promise<Record<string, unknown>> => {
-    const bodyBytes = (req as Request & { rawBody?: Buffer }).rawBody?.length ?? 0;
-    if (bodyBytes > MAX_BODY_BYTES || Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
-      throw new BadRequest(
-        413,
-        'REQUEST_TOO_LARGE',
-        `the request body is over ${MAX_BODY_BYTES / 1024} KiB; an upload request is a small JSON object`,
-      );
+    const tooLarge = bodyTooLarge(req, MAX_BODY_BYTES);
+    if (tooLarge) throw new BadRequest(tooLarge.status, tooLarge.code, tooLarge.error);
     const { contentType, size, request } = parseUploadRequest(req.body, config);
     const down = deps.unavailable?.();
     if (down) throw new BadRequest(503, 'UNAVAILABLE', down);
@@ -186,6 +181,12 @@ export function parseUploadRequest(
       'send a JSON object: {contentType, size, caption?, style?, lang?}',
     );
   const { contentType, size, caption, style, lang } = body as Record<string, unknown>;
+  if (contentType === undefined || contentType === null || contentType === '')
+    throw new BadRequest(
+      400,
+      'BAD_REQUEST',
+      'contentType is missing: send {contentType, size, caption?, style?, lang?}',
+    );
   const unsupported =
     typeof contentType === 'string' ? UNSUPPORTED_PICTURES[contentType.toLowerCase()] : undefined;
   if (unsupported) throw new BadRequest(415, 'UNSUPPORTED_FORMAT', unsupported);
@@ -214,7 +215,8 @@ export function parseUploadRequest(
     throw new BadRequest(400, 'BAD_REQUEST', `lang must be one of ${LANGUAGES.join(', ')}`);
   const text = (value: unknown, name: string): string | undefined => {
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string' || value.length > MAX_CAPTION_CHARACTERS)
+    // Characters as people count them (code points), not UTF-16 units: an emoji is one.
+    if (typeof value !== 'string' || [...value].length > MAX_CAPTION_CHARACTERS)
       throw new BadRequest(
         400,
         'BAD_REQUEST',
