@@ -33,6 +33,45 @@ export default tseslint.config(
     },
   },
   {
+    // Outside core, core is reached through its public API, functions/core/index.ts, or through
+    // its two dependency-free modules where loading the models would be wrong (index.ts says
+    // when). Tests are exempt: a unit test of one core module imports that module.
+    files: ['**/*.ts'],
+    ignores: ['functions/core/**', 'test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)core/(?!(index|vocabulary|projectFiles)$)',
+              message: 'Import core from its public API (functions/core, i.e. index.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Core is pure: image → faces → emotions → meme. It knows nothing of the cloud, the CLI,
+    // the local stack or the tooling around it.
+    files: ['functions/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(\\.\\./)+(cloud|cli|local|bench|test|models/(eval|fit|export|training))(/|$)|^@google-cloud/',
+              message: 'functions/core must not depend on cloud code or tooling.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Plain CommonJS and browser scripts.
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {

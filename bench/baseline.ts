@@ -8,7 +8,7 @@
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { decodeImage } from '../functions/core/image';
+import { decodeImage } from '../functions/core';
 import { BenchPhoto } from './photos';
 import { Figure, Samples } from './stats';
 

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createCanvas } from '@napi-rs/canvas';
-import { FAMILY, fontShorthand, registerBundledFonts } from '../functions/core/render/fonts';
+import { FAMILY, fontShorthand, registerBundledFonts } from '../functions/core';
 import { BaselineResult } from './baseline';
 import { PhotoStages } from './stages';
 

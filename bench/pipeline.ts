@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StatusDocument } from '../functions/cloud/status';
+import { StatusDocument, UploadRequest, UploadTicket } from '../functions/cloud/contract';
 import { startLocalStack } from '../local/stack';
 import { Percentiles, percentiles } from './stats';
 
@@ -92,13 +92,9 @@ async function oneUpload(
   const response = await fetch(`${pageUrl}api/uploads`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ contentType: photo.type, size: photo.bytes.length }),
+    body: JSON.stringify({ contentType: photo.type, size: photo.bytes.length } satisfies UploadRequest),
   });
-  const upload = (await response.json()) as {
-    uploadUrl: string;
-    uploadHeaders: Record<string, string>;
-    statusUrl: string;
-  };
+  const upload = (await response.json()) as UploadTicket;
   const put = await fetch(upload.uploadUrl, {
     method: 'PUT',
     headers: upload.uploadHeaders,

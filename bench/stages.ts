@@ -3,8 +3,7 @@
  * combine, render, encode; analyzeImage and makeMeme whole. onnxruntime on one thread and
  * on its default thread count, interleaved run by run so machine noise hits both alike.
  */
-import { Analyzer } from '../functions/core/analyze';
-import { makeMeme, renderMeme } from '../functions/core/render/renderMeme';
+import { Analyzer, makeMeme, renderMeme } from '../functions/core';
 import { BenchPhoto } from './photos';
 import { Figure, Samples } from './stats';
 

@@ -1,9 +1,7 @@
 /** `memegen analyze`: faces and expressions of one or more pictures. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Analysis, Analyzer } from '../functions/core/analyze';
-import { ImageError } from '../functions/core/errors';
-import { PICTURE_FILE } from '../functions/core/image';
+import { Analysis, Analyzer, ImageError, PICTURE_FILE } from '../functions/core';
 import { pct, table } from './format';
 import { UsageError } from './usage';
 

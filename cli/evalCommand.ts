@@ -1,11 +1,15 @@
 /** `memegen eval`: expression accuracy of every model and of the ensemble on labelled crops. */
-import { EMOTIONS } from '../functions/core/emotions';
+import {
+  combineAll,
+  EMOTIONS,
+  ExpressionModel,
+  modelEntry,
+  readEnsemble,
+  readManifest,
+} from '../functions/core';
 import { listLabelledImages, withoutDuplicatesOf } from '../models/eval/dataset';
 import { chosen, decodeDataset, predictDataset } from '../models/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../models/eval/metrics';
-import { combineAll, readEnsemble } from '../functions/core/expression/ensemble';
-import { ExpressionModel } from '../functions/core/expression/expressionModel';
-import { modelEntry, readManifest } from '../functions/core/manifest';
 import { pct, table } from './format';
 
 export interface EvalReport {

@@ -1,9 +1,8 @@
 /** `memegen eval-faces`: detector recall and false positives against annotated boxes. */
 import { readFileSync } from 'node:fs';
-import { DetectorOptions } from '../functions/core/detect/detector';
+import { DetectorOptions, readManifest } from '../functions/core';
 import { parseAnnotations } from '../models/eval/detection';
 import { medianOf, OperatingPoint, operatingPoint, runDetector } from '../models/eval/detectorEval';
-import { readManifest } from '../functions/core/manifest';
 import { pct, table } from './format';
 
 export interface FaceEvalReport extends OperatingPoint {

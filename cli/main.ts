@@ -1,6 +1,6 @@
 /** The `memegen` command line. */
 import { parseArgs } from 'node:util';
-import { ImageError } from '../functions/core/errors';
+import { ImageError } from '../functions/core';
 import { analyzeCommand } from './analyzeCommand';
 import { evalCommand } from './evalCommand';
 import { evalFacesCommand } from './evalFacesCommand';

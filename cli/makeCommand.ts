@@ -1,15 +1,24 @@
 /** `memegen make`: memes of one photo, many photos or a folder, written to disk. */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
-import { Analysis, Analyzer } from '../functions/core/analyze';
-import { isLanguage, Language, LANGUAGES } from '../functions/core/captions/library';
-import { ImageError } from '../functions/core/errors';
-import { isMemeStyle, MemeStyle, MEME_STYLES } from '../functions/core/render/layout';
-import { OutputFormat, renderMeme, RenderedCaption } from '../functions/core/render/renderMeme';
+import {
+  Analysis,
+  Analyzer,
+  ImageError,
+  isLanguage,
+  isMemeStyle,
+  Language,
+  LANGUAGES,
+  MEME_STYLES,
+  MemeStyle,
+  OutputFormat,
+  projectRoot,
+  RenderedCaption,
+  renderMeme,
+} from '../functions/core';
 import { expandInputs } from './analyzeCommand';
 import { Progress } from './progress';
 import { UsageError } from './usage';
-import { projectRoot } from '../functions/core/projectFiles';
 
 export interface MakeArguments {
   inputs: string[];

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeMeme, MakeMemeOptions } from '../functions/core/render/renderMeme';
+import { makeMeme, MakeMemeOptions } from '../functions/core';
 
 const PHOTOS = join(__dirname, '..', 'test', 'photos');
 const OUT = join(__dirname, 'gallery');

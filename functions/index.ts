@@ -10,7 +10,7 @@
 import * as functions from '@google-cloud/functions-framework';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
-import { defaultAnalyzer } from './core/analyze';
+import { defaultAnalyzer } from './core';
 import { createAnalyzeHandler } from './cloud/analyzeHandler';
 import { loadConfig } from './cloud/config';
 import { createDeadLetterHandler } from './cloud/deadLetterHandler';

@@ -84,7 +84,8 @@ memegen is running locally.
 Open the page and drop a photo, or from another terminal:
   curl -s -X POST ${stack.pageUrl}api/uploads -H 'content-type: application/json' \\
        -d '{"contentType":"image/jpeg","size":'$(stat -c %s photo.jpg)'}'
-then PUT the photo to the returned uploadUrl with the returned uploadHeaders and poll statusUrl.
+then PUT the photo to the returned uploadUrl with the returned uploadHeaders and poll statusUrl
+(every document is declared in functions/cloud/contract.ts).
 Ctrl-C stops everything.`);
 }
 

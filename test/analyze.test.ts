@@ -2,9 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { analyzeImage } from '../functions/core/analyze';
-import { EMOTIONS } from '../functions/core/emotions';
-import { iou } from '../functions/core/geometry';
+import { analyzeImage, EMOTIONS, iou } from '../functions/core';
 import { PHOTOS } from './support/sharedData';
 
 // Face counts from test/photos/README.md (the photos' own documentation).

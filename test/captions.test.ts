@@ -1,10 +1,18 @@
 /** The caption library and how a caption is chosen for a photo. */
-import { EMOTIONS, Emotion, EmotionScores } from '../functions/core/emotions';
+import {
+  captionLibrary,
+  CaptionPair,
+  Emotion,
+  EMOTIONS,
+  EmotionScores,
+  FAMILY,
+  Language,
+  LANGUAGES,
+  MemeStyle,
+} from '../functions/core';
 import { chooseCaption, FaceReading, fill, LOW_CONFIDENCE } from '../functions/core/captions/choose';
-import { captionLibrary, CaptionPair, LANGUAGES, Language } from '../functions/core/captions/library';
-import { layoutMeme, MemeStyle } from '../functions/core/render/layout';
+import { layoutMeme } from '../functions/core/render/layout';
 import { canvasMeasurer } from '../functions/core/render/measure';
-import { FAMILY } from '../functions/core/render/fonts';
 
 const measure = canvasMeasurer();
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Analysis } from '../functions/core/analyze';
+import { Analysis } from '../functions/core';
 import { createAnalyzeHandler } from '../functions/cloud/analyzeHandler';
 import { ConfigError, loadConfig } from '../functions/cloud/config';
 import { IncomingEvent, storageEvent } from '../functions/cloud/events';

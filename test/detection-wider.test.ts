@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateFaces } from '../cli/evalFacesCommand';
-import { modelsDir } from '../functions/core/manifest';
+import { modelsDir } from '../functions/core';
 import { sharedData } from './support/sharedData';
 
 interface DetectorConfig {

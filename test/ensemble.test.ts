@@ -1,11 +1,10 @@
 /** The ensemble combines members by fitted per-class weights (a weighted sum or a weighted product); fitting is judged on held-out folds. */
-import { EMOTIONS } from '../functions/core/emotions';
+import { combineAll, EMOTIONS, readEnsemble, readManifest } from '../functions/core';
+import { combine, dominantEmotion } from '../functions/core/expression/ensemble';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { combine, combineAll, dominantEmotion, readEnsemble } from '../functions/core/expression/ensemble';
 import { metricsOf } from '../models/eval/metrics';
-import { readManifest } from '../functions/core/manifest';
 import { coordinateAscent, objective, perClassAccuracy, Predictions } from '../models/fit/combiners';
 import { crossValidate, stratifiedFolds } from '../models/fit/crossValidation';
 import { logLinear } from '../models/fit/logLinear';

@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readEnsemble } from '../functions/core/expression/ensemble';
-import { EMOTIONS } from '../functions/core/emotions';
+import { EMOTIONS, readEnsemble } from '../functions/core';
 import { sharedData } from './support/sharedData';
 
 const BIN = join(__dirname, '..', 'bin', 'memegen.js');

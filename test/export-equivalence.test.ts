@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ModelEntry, modelsDir, readManifest } from '../functions/core/manifest';
+import { ModelEntry, modelsDir, readManifest } from '../functions/core';
 import { buildModel } from '../models/export/build';
 import { EXPORTS } from '../models/export/registry';
 import {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelsDir, readManifest } from '../functions/core/manifest';
+import { modelsDir, readManifest } from '../functions/core';
 import { buildModel, sourceVersion } from '../models/export/build';
 import { EXPORTS } from '../models/export/registry';
 

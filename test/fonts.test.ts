@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GlobalFonts } from '@napi-rs/canvas';
 import { buildCjkSubset } from '../functions/assets/fonts/subsetCjk';
 import { CJK_SUBSET_FILE } from '../functions/assets/fonts/cjkSubset';
-import { FAMILY, registerBundledFonts } from '../functions/core/render/fonts';
+import { FAMILY, registerBundledFonts } from '../functions/core';
 
 describe('bundled fonts', () => {
   it('the committed CJK font is exactly `npm run fonts:subset` of the current caption library', async () => {

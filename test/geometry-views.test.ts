@@ -1,8 +1,7 @@
 /** The views the detector looks through and the crops the expression models see. */
-import { tileRegions } from '../functions/core/detect/detector';
+import { RgbImage, tileRegions, wholeImageFrame } from '../functions/core';
 import { letterbox, tileLetterboxes } from '../functions/core/detect/letterbox';
-import { warpFrame, wholeImageFrame } from '../functions/core/expression/crop';
-import { RgbImage } from '../functions/core/image';
+import { warpFrame } from '../functions/core/expression/crop';
 
 /** A picture whose every pixel encodes its own position. */
 function gradient(width: number, height: number): RgbImage {

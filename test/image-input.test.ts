@@ -2,10 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { analyzeImage } from '../functions/core/analyze';
-import { ImageError } from '../functions/core/errors';
-import { decodeImage } from '../functions/core/image';
-import { renderMeme } from '../functions/core/render/renderMeme';
+import { analyzeImage, decodeImage, ImageError, renderMeme } from '../functions/core';
 import { PHOTOS } from './support/sharedData';
 
 const jpeg = readFileSync(join(PHOTOS, 'faceapi_sample1.jpg'));

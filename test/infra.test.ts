@@ -25,6 +25,7 @@ const ROOT = join(__dirname, '..');
 const INFRA = join(ROOT, 'infra');
 const TERRAFORM = '/usr/local/bin/terraform';
 
+// HCL parsed to JSON: the tests walk arbitrary provider blocks by path, so a body is untyped.
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface Module {

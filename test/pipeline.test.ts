@@ -8,21 +8,13 @@ import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import sharp from 'sharp';
 import { jobIdFor } from '../functions/cloud/jobs';
-import { StatusDocument } from '../functions/cloud/status';
+import { StatusDocument, UploadTicket } from '../functions/cloud/contract';
 import { emulatorAvailable, RunningStack, startStack } from './support/localStack';
 import { PHOTOS } from './support/sharedData';
 
 const MAX_UPLOAD_BYTES = 1_000_000;
 const photo = (name: string): Buffer => readFileSync(join(PHOTOS, name));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Upload {
-  id: string;
-  uploadUrl: string;
-  uploadHeaders: Record<string, string>;
-  statusUrl: string;
-  resultUrl: string;
-}
 
 const describeWithEmulator = emulatorAvailable('cloud pipeline') ? describe : describe.skip;
 
@@ -51,11 +43,11 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   }
 
-  async function signedUpload(bytes: Buffer, extra: Record<string, unknown> = {}): Promise<Upload> {
+  async function signedUpload(bytes: Buffer, extra: Record<string, unknown> = {}): Promise<UploadTicket> {
     const contentType = bytes[0] === 0x89 ? 'image/png' : 'image/jpeg';
     const { status, json } = await requestUpload({ contentType, size: bytes.length, ...extra });
     expect(status).toBe(201);
-    const upload = json as unknown as Upload;
+    const upload = json as unknown as UploadTicket;
     const put = await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.uploadHeaders, body: bytes });
     expect(put.status).toBe(200);
     return upload;
@@ -165,7 +157,7 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
   it('the signed URL refuses another content type and a file over the limit; the API refuses a declared size over it', async () => {
     const bytes = photo('matplotlib_grace_hopper.jpg');
     const { json } = await requestUpload({ contentType: 'image/jpeg', size: bytes.length });
-    const upload = json as unknown as Upload;
+    const upload = json as unknown as UploadTicket;
     const wrongType = await fetch(upload.uploadUrl, {
       method: 'PUT',
       headers: { ...upload.uploadHeaders, 'Content-Type': 'text/html' },
@@ -257,7 +249,7 @@ describe('local stack without the emulator', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ contentType: 'image/png', size: bytes.length, lang: 'zh' }),
       });
-      const upload = (await response.json()) as Upload;
+      const upload = (await response.json()) as UploadTicket;
       expect(
         (await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.uploadHeaders, body: bytes })).status,
       ).toBe(200);

@@ -10,8 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Analysis, analyzeImage } from '../functions/core/analyze';
-import { renderMeme, RenderOptions } from '../functions/core/render/renderMeme';
+import { Analysis, analyzeImage, renderMeme, RenderOptions } from '../functions/core';
 import { PHOTOS } from './support/sharedData';
 
 const GOLDEN = join(__dirname, 'fixtures', 'golden');

@@ -2,10 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Analysis } from '../functions/core/analyze';
-import { ImageError } from '../functions/core/errors';
-import { captionLibrary } from '../functions/core/captions/library';
-import { makeMeme, renderMeme, RenderOptionError, RenderOptions } from '../functions/core/render/renderMeme';
+import {
+  Analysis,
+  captionLibrary,
+  ImageError,
+  makeMeme,
+  renderMeme,
+  RenderOptionError,
+  RenderOptions,
+} from '../functions/core';
 import { syntheticFace } from './support/analysis';
 import { PHOTOS } from './support/sharedData';
 

@@ -2,13 +2,12 @@
  * Layout geometry with the real bundled fonts: text stays inside the picture and off the
  * main face whenever a clear placement exists.
  */
-import { Box } from '../functions/core/geometry';
+import { Box, MEME_STYLES } from '../functions/core';
 import {
   CaptionText,
   layoutMeme,
   LayoutFace,
   MemeLayout,
-  MEME_STYLES,
   overlapArea,
 } from '../functions/core/render/layout';
 import { canvasMeasurer } from '../functions/core/render/measure';

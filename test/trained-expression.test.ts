@@ -7,11 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { EMOTIONS } from '../functions/core/emotions';
-import { wholeImageFrame } from '../functions/core/expression/crop';
-import { ExpressionModel } from '../functions/core/expression/expressionModel';
-import { decodeImage } from '../functions/core/image';
-import { modelEntry, modelsDir, readManifest } from '../functions/core/manifest';
+import {
+  decodeImage,
+  EMOTIONS,
+  ExpressionModel,
+  modelEntry,
+  modelsDir,
+  readManifest,
+  wholeImageFrame,
+} from '../functions/core';
 import {
   casePixels,
   decodeFloats,

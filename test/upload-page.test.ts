@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import type { StatusDocument, UploadTicket } from '../functions/cloud/contract';
 import { emulatorAvailable, RunningStack, startStack } from './support/localStack';
 
 const SUITE = 'upload page';
@@ -34,12 +35,37 @@ function browserAvailable(suite: string): boolean {
 
 const runSuite = emulatorAvailable(SUITE) && browserAvailable(SUITE);
 
-interface Ticket {
+/**
+ * The little of the browser that the in-page callbacks below touch, as `globalThis as unknown
+ * as InPage` inside each callback (they run in the page, so they cannot call a helper from
+ * here). This file compiles without the DOM library, which would leak browser globals into
+ * Node code.
+ */
+interface InPageElement {
   id: string;
-  uploadUrl: string;
-  uploadHeaders: Record<string, string>;
-  statusUrl: string;
-  resultUrl: string;
+  hidden: boolean;
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): InPageElement | null;
+  querySelectorAll(selector: string): Iterable<InPageElement>;
+}
+interface InPage {
+  document: InPageElement & {
+    body: InPageElement;
+    activeElement: InPageElement | null;
+    getElementById(id: string): InPageElement | null;
+  };
+  MutationObserver: new (callback: () => void) => {
+    observe(target: InPageElement, options: Record<string, boolean>): void;
+  };
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: Uint8Array[], name: string, options: { type: string }) => unknown;
+  seen?: string[];
+}
+interface InPageImage {
+  complete: boolean;
+  naturalWidth: number;
+  onload: (() => void) | null;
 }
 
 /** The requests a page made that would start or carry an upload. */
@@ -106,7 +132,9 @@ interface UploadTraffic {
     await expect(
       page
         .locator('input[name="style"]')
-        .evaluateAll((inputs: any[]) => inputs.map((input) => [input.value, input.checked])),
+        .evaluateAll((inputs: { value: string; checked: boolean }[]) =>
+          inputs.map((input) => [input.value, input.checked]),
+        ),
     ).resolves.toEqual([
       ['classic', true],
       ['label', false],
@@ -123,7 +151,7 @@ interface UploadTraffic {
   test('a photo with a caption and the label style becomes a meme, with progress, download and "Another one"', async () => {
     // Record every stage the page shows, however briefly.
     await page.evaluate(() => {
-      const browser: any = globalThis;
+      const browser = globalThis as unknown as InPage;
       const document = browser.document;
       const seen: string[] = [];
       browser.seen = seen;
@@ -133,7 +161,8 @@ interface UploadTraffic {
           const entry = `${stage.dataset.stage}:${stage.dataset.state}:${note}`;
           if (!seen.includes(entry)) seen.push(entry);
         }
-        if (!document.getElementById('progress-view').hidden && !seen.includes('progress-view'))
+        const progressView = document.getElementById('progress-view');
+        if (progressView && !progressView.hidden && !seen.includes('progress-view'))
           seen.push('progress-view');
       };
       new browser.MutationObserver(record).observe(document.body, {
@@ -149,9 +178,9 @@ interface UploadTraffic {
     // does not always report it, so the file is set on the focused input directly.)
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => (globalThis as any).document.activeElement?.id)).resolves.toBe(
-      'file-input',
-    );
+    await expect(
+      page.evaluate(() => (globalThis as unknown as InPage).document.activeElement?.id),
+    ).resolves.toBe('file-input');
     await page.locator('#file-input').setInputFiles(PHOTO);
 
     await page.locator('#preview-image').waitFor();
@@ -167,7 +196,7 @@ interface UploadTraffic {
     await uploadButton().click();
     const response = await ticketResponse;
     expect(response.status()).toBe(201);
-    const ticket = (await response.json()) as Ticket;
+    const ticket = (await response.json()) as UploadTicket;
     expect(JSON.parse(response.request().postData() ?? '{}')).toEqual({
       contentType: 'image/jpeg',
       size: statSync(PHOTO).size,
@@ -177,7 +206,7 @@ interface UploadTraffic {
     });
 
     await page.locator('#result-view').waitFor({ state: 'visible', timeout: 90_000 });
-    const seen = await page.evaluate((): string[] => (globalThis as any).seen);
+    const seen = await page.evaluate((): string[] => (globalThis as unknown as InPage).seen ?? []);
     expect(seen).toContain('progress-view');
     expect(seen.some((entry) => /^upload:active:\d+%$/.test(entry))).toBe(true);
     expect(seen).toContain('upload:done:done');
@@ -189,14 +218,16 @@ interface UploadTraffic {
     // The meme is shown (loaded, not a broken image) and the download link is the meme's URL.
     const image = page.locator('#result-image');
     await expect(image.getAttribute('src')).resolves.toBe(ticket.resultUrl);
-    await expect(image.evaluate((img: any) => img.complete && img.naturalWidth)).resolves.toBeGreaterThan(0);
+    await expect(
+      image.evaluate((img: InPageImage) => img.complete && img.naturalWidth),
+    ).resolves.toBeGreaterThan(0);
     await expect(image.getAttribute('alt')).resolves.toContain(caption);
     const download = page.getByRole('link', { name: 'Download' });
     await expect(download.getAttribute('href')).resolves.toBe(ticket.resultUrl);
     await expect(download.getAttribute('download')).resolves.toBe('faceapi_sample1-meme.jpg');
 
     // The status document agrees.
-    const status = (await (await fetch(ticket.statusUrl)).json()) as Record<string, any>;
+    const status = (await (await fetch(ticket.statusUrl)).json()) as StatusDocument;
     expect(status.state).toBe('done');
     expect(status.request).toEqual({ style: 'label', lang: 'en', caption: { top: caption } });
     expect(status.caption).toMatchObject({ source: 'user', top: caption });
@@ -225,7 +256,9 @@ interface UploadTraffic {
     await expect(page.locator('#drop-empty').isVisible()).resolves.toBe(true);
     await expect(page.locator('#drop-preview').isHidden()).resolves.toBe(true);
     await expect(
-      page.locator('#file-input').evaluate((input: any) => input.files?.length ?? 0),
+      page
+        .locator('#file-input')
+        .evaluate((input: { files: { length: number } | null }) => input.files?.length ?? 0),
     ).resolves.toBe(0);
     await expect(page.getByLabel('Top text').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('Bottom text').inputValue()).resolves.toBe('');
@@ -281,7 +314,7 @@ interface UploadTraffic {
       const dataTransfer = await page.evaluateHandle(
         ({ name, type, base64 }) => {
           const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-          const browser: any = globalThis;
+          const browser = globalThis as unknown as InPage;
           const transfer = new browser.DataTransfer();
           transfer.items.add(new browser.File([data], name, { type }));
           return transfer;
@@ -305,7 +338,7 @@ interface UploadTraffic {
     await expect(page.locator('#preview-name').textContent()).resolves.toBe('dropped.jpg');
     await expect(
       page.locator('#preview-image').evaluate(
-        (image: any) =>
+        (image: InPageImage) =>
           new Promise<number>((resolve) => {
             if (image.complete) resolve(image.naturalWidth);
             else image.onload = () => resolve(image.naturalWidth);
@@ -336,7 +369,7 @@ interface UploadTraffic {
     // Tamper with the signed headers the page receives: storage must refuse the PUT.
     await page.route('**/api/uploads', async (route) => {
       const response = await route.fetch();
-      const ticket = (await response.json()) as Ticket;
+      const ticket = (await response.json()) as UploadTicket;
       ticket.uploadHeaders['x-goog-meta-memegen-style'] = 'faces';
       await route.fulfill({ response, json: ticket });
     });

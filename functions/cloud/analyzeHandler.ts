@@ -8,16 +8,17 @@
  * for an object generation that is not in the inbox (stale or forged) is ignored; another
  * generation arriving for a job that already has one, or has ended, is deleted unprocessed.
  */
-import { Analysis } from '../core/analyze';
+import type { Analysis } from '../core';
 import { Config } from './config';
 import { MalformedEvent, IncomingEvent, storageEvent, UploadedObject } from './events';
 import { failOrRetry, PermanentFailure } from './failures';
 import { jobIdFor } from './jobs';
 import { requestFromMetadata } from './jobRequest';
 import { Logger } from './log';
+import { StatusDocument } from './contract';
 import { BlobStore, ObjectInfo, Publisher } from './ports';
 import { newTicket, RenderRequest, ticketSha256 } from './renderRequest';
-import { canMove, facesForStatus, isFinished, publicUrls, StatusDocument, StatusStore } from './status';
+import { canMove, facesForStatus, isFinished, publicUrls, StatusStore } from './status';
 
 export interface AnalyzeDependencies {
   config: Config;

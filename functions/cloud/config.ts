@@ -3,10 +3,20 @@
  * start-up: a missing or malformed setting stops the instance with a message naming every
  * problem, instead of failing on the first upload.
  */
-import { isLanguage, Language } from '../core/captions/library';
-import { isMemeStyle, MemeStyle } from '../core/render/layout';
-import { DEFAULT_MAX_SIDE, OutputFormat, OUTPUT_FORMATS } from '../core/render/renderMeme';
-import { DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image';
+// The vocabulary alone, not the core index: `upload` reads its config without loading the models.
+import {
+  DEFAULT_LIMIT_INPUT_PIXELS,
+  DEFAULT_MAX_SIDE,
+  isLanguage,
+  isMemeStyle,
+  isOutputFormat,
+  Language,
+  LANGUAGES,
+  MEME_STYLES,
+  MemeStyle,
+  OutputFormat,
+  OUTPUT_FORMATS,
+} from '../core/vocabulary';
 
 export interface Config {
   /** Where uploads land; its notifications trigger `analyze`. Functions never write here. */
@@ -108,8 +118,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicBaseUrl = text('PUBLIC_BASE_URL').replace(/\/+$/, '');
   if (publicBaseUrl !== '' && !/^https?:\/\/[^\s/]+/.test(publicBaseUrl))
     problems.push(`PUBLIC_BASE_URL must be an http(s) URL, got "${publicBaseUrl}"`);
-  const isFormat = (value: string): value is OutputFormat =>
-    (OUTPUT_FORMATS as readonly string[]).includes(value);
   const config: Config = {
     inboxBucket: text('INBOX_BUCKET'),
     publicBucket: text('PUBLIC_BUCKET'),
@@ -120,11 +128,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxDeliveryAttempts: integer('MAX_DELIVERY_ATTEMPTS', 5, 1, 100),
     ...(text('UPLOADS_TOPIC') !== '' && { uploadsTopic: text('UPLOADS_TOPIC') }),
     jobStallSeconds: integer('JOB_STALL_SECONDS', 1800, 60, 86400),
-    memeFormat: choice('MEME_FORMAT', 'jpeg', isFormat, OUTPUT_FORMATS),
+    memeFormat: choice('MEME_FORMAT', 'jpeg', isOutputFormat, OUTPUT_FORMATS),
     memeMaxSide: integer('MEME_MAX_SIDE', DEFAULT_MAX_SIDE, 64, 8192),
     maxInputPixels: integer('MAX_INPUT_PIXELS', DEFAULT_LIMIT_INPUT_PIXELS, 1_000_000, 268_402_689),
-    defaultStyle: choice('DEFAULT_STYLE', 'classic', isMemeStyle, ['classic', 'label', 'faces']),
-    defaultLang: choice('DEFAULT_LANG', 'en', isLanguage, ['en', 'zh']),
+    defaultStyle: choice('DEFAULT_STYLE', 'classic', isMemeStyle, MEME_STYLES),
+    defaultLang: choice('DEFAULT_LANG', 'en', isLanguage, LANGUAGES),
   };
   if (config.inboxBucket !== '' && config.inboxBucket === config.publicBucket) {
     problems.push(

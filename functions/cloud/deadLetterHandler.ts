@@ -16,7 +16,8 @@ import { jobIdFor } from './jobs';
 import { Logger } from './log';
 import { BlobStore } from './ports';
 import { parseRenderRequest, renderRequestMismatch } from './renderRequest';
-import { canMove, failedStatus, RETRIES_EXHAUSTED_MESSAGE, StatusDocument, StatusStore } from './status';
+import { StatusDocument } from './contract';
+import { canMove, failedStatus, RETRIES_EXHAUSTED_MESSAGE, StatusStore } from './status';
 
 export interface DeadLetterDependencies {
   config: Config;

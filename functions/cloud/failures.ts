@@ -4,18 +4,11 @@
  * the original deleted. Anything else (a storage or Pub/Sub hiccup, a crash) is thrown so
  * Pub/Sub delivers again, until the subscription's dead-letter policy takes the message.
  */
-import { ImageError } from '../core/errors';
-import { RenderOptionError } from '../core/render/renderMeme';
+import { ImageError, RenderOptionError } from '../core';
 import { Logger } from './log';
 import { BlobStore } from './ports';
-import {
-  canMove,
-  failedStatus,
-  FailureCode,
-  RETRIES_EXHAUSTED_MESSAGE,
-  StatusDocument,
-  StatusStore,
-} from './status';
+import { FailureCode, StatusDocument } from './contract';
+import { canMove, failedStatus, RETRIES_EXHAUSTED_MESSAGE, StatusStore } from './status';
 
 /** A failure the job cannot recover from, with a message for the person who uploaded. */
 export class PermanentFailure extends Error {

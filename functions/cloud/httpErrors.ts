@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import type { ApiErrorCode } from './contract';
 
 interface ExpressApplication {
   handle(req: IncomingMessage, res: ServerResponse, callback?: (error?: unknown) => void): void;
@@ -61,7 +62,7 @@ export function answerFrameworkErrorsAsJson(limit?: BodyLimit): void {
 export function bodyTooLarge(
   req: IncomingMessage,
   maxBytes: number,
-): { status: 413; code: string; error: string } | undefined {
+): { status: 413; code: 'REQUEST_TOO_LARGE'; error: string } | undefined {
   const read = (req as IncomingMessage & { rawBody?: Buffer }).rawBody?.length ?? 0;
   if (read <= maxBytes && Number(req.headers['content-length'] ?? 0) <= maxBytes) return undefined;
   return {
@@ -96,7 +97,10 @@ function jsonFinalHandler(req: IncomingMessage, res: ServerResponse): (error?: u
   };
 }
 
-function describe(error: unknown, req: IncomingMessage): { status: number; code: string; message: string } {
+function describe(
+  error: unknown,
+  req: IncomingMessage,
+): { status: number; code: ApiErrorCode; message: string } {
   if (error === undefined)
     return { status: 404, code: 'NOT_FOUND', message: `nothing at ${req.method} ${req.url?.split('?')[0]}` };
   const { status: raw, statusCode, type } = (error ?? {}) as HttpError;

@@ -4,10 +4,9 @@
  * or `gsutil -h "x-goog-meta-memegen-style:label" cp …`. Values are percent-encoded so any
  * Unicode caption survives HTTP headers.
  */
-import { isLanguage } from '../core/captions/library';
-import { isMemeStyle } from '../core/render/layout';
+import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';
-import { JobRequest } from './status';
+import { JobRequest, MAX_CAPTION_BYTES, MAX_METADATA_BYTES } from './contract';
 
 export const META = {
   style: 'memegen-style',
@@ -60,13 +59,11 @@ function decode(value: string | undefined): string | undefined {
 }
 
 /**
- * Cloud Storage's limits on an object's custom metadata, in bytes of the stored (here:
- * percent-encoded) text: a value at most 4 KiB, all keys and values together at most 8 KiB.
- * A signed URL whose x-goog-meta-* headers break them would be refused by GCS at PUT time.
+ * The first of Cloud Storage's custom metadata limits a request breaks (in bytes of the
+ * stored, percent-encoded text: MAX_CAPTION_BYTES a value, MAX_METADATA_BYTES all keys and
+ * values together), naming the caption field and by how many bytes. A signed URL whose
+ * x-goog-meta-* headers break them would be refused by GCS at PUT time.
  */
-export const GCS_METADATA_LIMITS = { valueBytes: 4096, totalBytes: 8192 } as const;
-
-/** The first metadata limit a request breaks: which caption field, and by how many bytes. */
 export function metadataOverflow(
   request: JobRequest,
 ): { field: string; excessBytes: number; limitBytes: number } | undefined {
@@ -76,22 +73,22 @@ export function metadataOverflow(
     ['caption.bottom', META.bottom],
   ] as const) {
     const bytes = Buffer.byteLength(metadata[key] ?? '', 'utf8');
-    if (bytes > GCS_METADATA_LIMITS.valueBytes)
+    if (bytes > MAX_CAPTION_BYTES)
       return {
         field,
-        excessBytes: bytes - GCS_METADATA_LIMITS.valueBytes,
-        limitBytes: GCS_METADATA_LIMITS.valueBytes,
+        excessBytes: bytes - MAX_CAPTION_BYTES,
+        limitBytes: MAX_CAPTION_BYTES,
       };
   }
   const total = Object.entries(metadata).reduce(
     (sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'),
     0,
   );
-  if (total > GCS_METADATA_LIMITS.totalBytes)
+  if (total > MAX_METADATA_BYTES)
     return {
       field: 'caption',
-      excessBytes: total - GCS_METADATA_LIMITS.totalBytes,
-      limitBytes: GCS_METADATA_LIMITS.totalBytes,
+      excessBytes: total - MAX_METADATA_BYTES,
+      limitBytes: MAX_METADATA_BYTES,
     };
   return undefined;
 }

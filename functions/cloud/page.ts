@@ -1,7 +1,8 @@
 /** The upload page's files (functions/cloud/page/), read once at start-up and served from memory. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { findUpwards } from '../core/projectFiles';
 import { dirname, extname, join } from 'node:path';
+// Not the core index: `upload` serves the page without loading the models.
+import { findUpwards } from '../core/projectFiles';
 
 /**
  * Headers on every answer of the upload function. The Content-Security-Policy is a header,

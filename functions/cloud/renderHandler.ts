@@ -8,22 +8,15 @@
  * is not being analysed, a stale one replaced by a newer analysis, a forged one) is
  * acknowledged, logged and ignored: it never fails a job.
  */
-import { renderMeme } from '../core/render/renderMeme';
+import { renderMeme } from '../core';
 import { Config } from './config';
 import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
 import { failOrRetry, PermanentFailure } from './failures';
 import { Logger } from './log';
 import { BlobStore } from './ports';
 import { parseRenderRequest, RenderRequest, renderRequestMismatch } from './renderRequest';
-import {
-  canMove,
-  facesForStatus,
-  isFinished,
-  memeObjectName,
-  publicUrls,
-  StatusDocument,
-  StatusStore,
-} from './status';
+import { StatusDocument } from './contract';
+import { canMove, facesForStatus, isFinished, memeObjectName, publicUrls, StatusStore } from './status';
 
 /** Memes never change once written (same job → same bytes), so browsers and CDNs may keep them. */
 export const MEME_CACHE_CONTROL = 'public, max-age=31536000, immutable';

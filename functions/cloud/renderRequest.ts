@@ -1,9 +1,9 @@
 /** The message `analyze` publishes on the render topic and `render` consumes. */
 import { createHash, randomBytes } from 'node:crypto';
-import { Analysis } from '../core/analyze';
+import type { Analysis } from '../core';
+import { JobRequest, StatusDocument } from './contract';
 import { MalformedEvent } from './events';
 import { isJobId } from './jobs';
-import { JobRequest, StatusDocument } from './status';
 
 export interface RenderRequest {
   version: 2;

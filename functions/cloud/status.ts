@@ -1,83 +1,14 @@
 /**
- * The status document users poll: memes/<id>.json in the public bucket. Every change goes
+ * The status document users poll (StatusDocument in contract.ts): memes/<id>.json in the
+ * public bucket. Every change goes
  * through `update`, a read-modify-write with a generation precondition, so concurrent or
  * duplicate deliveries can never move a job backwards or overwrite a finished one.
  */
-import { AnalyzedFace } from '../core/analyze';
-import { Emotion, EmotionScores } from '../core/emotions';
-import { Box } from '../core/geometry';
-import { Language } from '../core/captions/library';
-import { MemeStyle } from '../core/render/layout';
-import { OutputFormat, RenderedCaption } from '../core/render/renderMeme';
-import { ImageErrorCode } from '../core/errors';
+import type { AnalyzedFace, EmotionScores, OutputFormat } from '../core';
 import { Config } from './config';
+import { FailureCode, JobState, StatusDocument, StatusFace } from './contract';
 import { OpenJobIndex } from './openJobs';
 import { BlobStore, PreconditionFailed } from './ports';
-
-export const STATES = ['queued', 'analyzing', 'rendering', 'done', 'failed'] as const;
-export type JobState = (typeof STATES)[number];
-
-/**
- * Why a job failed, for programs (the status's `code`): the decoder's codes for bad photos,
- * and the pipeline's own.
- */
-export type FailureCode =
-  | ImageErrorCode
-  /** The file is over MAX_UPLOAD_BYTES (a `gsutil cp`, which no signed URL capped). */
-  | 'TOO_LARGE'
-  /** A render option the renderer refused (RenderOptionError). */
-  | 'BAD_OPTION'
-  /** The upload vanished from the inbox before the job could use it. */
-  | 'UPLOAD_MISSING'
-  /** Every delivery Pub/Sub makes failed or crashed; the message went to the dead-letter topic. */
-  | 'RETRIES_EXHAUSTED'
-  /** No photo arrived before the signed URL expired (plus a grace period). */
-  | 'UPLOAD_EXPIRED'
-  /** The photo's upload was cut off by a crash of the local stack and not sent again. */
-  | 'UPLOAD_INTERRUPTED'
-  /** The job made no progress past its deadline, even after the sweep delivered it again. */
-  | 'STALLED';
-
-export interface JobRequest {
-  style: MemeStyle;
-  lang: Language;
-  caption?: { top?: string; bottom?: string };
-}
-
-export interface StatusDocument {
-  id: string;
-  state: JobState;
-  /** Why the job failed, for people, and as a stable code for programs. */
-  error?: string;
-  code?: FailureCode;
-  request: JobRequest;
-  statusUrl: string;
-  /** Where the meme is (or will be, for jobs not done yet). */
-  resultUrl: string;
-  source?: { bucket: string; object: string; generation: string };
-  faces?: { box: Box; dominant: Emotion; confidence: number; emotions: EmotionScores }[];
-  caption?: RenderedCaption;
-  meme?: { width: number; height: number; contentType: string; bytes: number };
-  /**
-   * Deliveries begun per stage (Pub/Sub retries after an error or a crash), and the sweep's
-   * redeliveries of a job that had stopped making progress.
-   */
-  attempts?: { analyze?: number; render?: number; sweep?: number };
-  /**
-   * SHA-256 (hex) of the ticket in the job's current render request. Render acts only on a
-   * request carrying that ticket, so a stale, early or forged request is ignored.
-   */
-  ticketSha256?: string;
-  /** For signed uploads: when the upload URL expires; a job still waiting after that (plus a grace period) fails UPLOAD_EXPIRED. */
-  uploadExpiresAt?: string;
-  /** Milliseconds per stage; `total` runs from the upload to the finished meme. */
-  timings: { queuedMs?: number; analyzeMs?: number; waitMs?: number; renderMs?: number; totalMs?: number };
-  /** When the status was first written (for signed uploads: when the upload URL was handed out). */
-  createdAt: string;
-  /** When the photo arrived in the inbox. */
-  uploadedAt?: string;
-  updatedAt: string;
-}
 
 const RANK: Record<JobState, number> = { queued: 0, analyzing: 1, rendering: 2, done: 3, failed: 3 };
 
@@ -107,7 +38,7 @@ export function publicUrls(config: Config, id: string): { statusUrl: string; res
   };
 }
 
-export function facesForStatus(faces: readonly AnalyzedFace[]): NonNullable<StatusDocument['faces']> {
+export function facesForStatus(faces: readonly AnalyzedFace[]): StatusFace[] {
   const round = (value: number): number => Math.round(value * 10) / 10;
   return faces.map((face) => ({
     box: {

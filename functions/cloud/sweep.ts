@@ -22,7 +22,8 @@ import { uploadObjectName } from './jobs';
 import { Logger } from './log';
 import { OpenJob } from './openJobs';
 import { BlobStore, ObjectInfo, Publisher } from './ports';
-import { failedStatus, FailureCode, isFinished, StatusDocument, StatusStore } from './status';
+import { FailureCode, StatusDocument } from './contract';
+import { failedStatus, isFinished, StatusStore } from './status';
 
 /** How long after its URL expired a job still waits for its upload (a PUT begun just in time may take a while). */
 export const UPLOAD_GRACE_SECONDS = 120;

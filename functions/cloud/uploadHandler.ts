@@ -1,9 +1,8 @@
 /**
  * `upload` (HTTP): the upload page, and signed upload URLs for it.
  *
- *   POST /api/uploads {contentType, size, caption?: {top?, bottom?}, style?, lang?}
- *     → 201 {id, uploadUrl, uploadMethod, uploadHeaders, statusUrl, resultUrl, expiresAt, maxBytes}
- *   GET  /api/config → the limits the page checks before uploading
+ *   POST /api/uploads UploadRequest → 201 UploadTicket (or an ApiError; see contract.ts)
+ *   GET  /api/config → PageConfig, the limits the page checks before uploading
  *   GET  /           → the upload page (and its script and style sheet)
  *
  * The signed URL allows one PUT of an image of the declared type, at most maxUploadBytes
@@ -12,26 +11,36 @@
  * as signed x-goog-meta-* headers. The status document is written at once ("queued"), so
  * the status URL answers from the start.
  *
- * Every answer of the API is JSON, errors included ({error, code}): malformed bodies too
+ * Every answer of the API is JSON, errors included (ApiError): malformed bodies too
  * (httpErrors.ts), and bodies over MAX_BODY_BYTES are refused with 413.
  */
 import type { Request, Response } from 'express';
-import { isLanguage, Language, LANGUAGES } from '../core/captions/library';
-import { isMemeStyle, MemeStyle, MEME_STYLES } from '../core/render/layout';
+// The vocabulary alone, not the core index: `upload` must not load the models.
+import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';
+import {
+  ACCEPTED_TYPES,
+  ApiError,
+  ApiErrorCode,
+  JobRequest,
+  LANGUAGES,
+  MAX_CAPTION_BYTES,
+  MAX_CAPTION_CHARACTERS,
+  MEME_STYLES,
+  PageConfig,
+  UploadTicket,
+} from './contract';
 import { answerFrameworkErrorsAsJson, bodyTooLarge } from './httpErrors';
 import { newJobId, uploadObjectName } from './jobs';
-import { GCS_METADATA_LIMITS, metadataOverflow, requestMetadata } from './jobRequest';
+import { metadataOverflow, requestMetadata } from './jobRequest';
 import { Logger } from './log';
 import { PageAssets, SECURITY_HEADERS } from './page';
 import { BlobStore } from './ports';
-import { JobRequest, publicUrls, StatusStore } from './status';
+import { publicUrls, StatusStore } from './status';
 
-/** What browsers send for the formats the decoder reads. */
-export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'] as const;
 /**
- * Picture formats people try that memegen does not read, each with why and what to do: the
- * decoder refuses them too (UNSUPPORTED_FORMAT, functions/core/image.ts), whatever type
+ * Picture formats people try that memegen does not read, each with what to do instead: the
+ * decoder refuses them too (UNSUPPORTED_FORMAT, functions/core/formats.ts), whatever type
  * they are uploaded as.
  */
 const UNSUPPORTED_PICTURES: Record<string, string> = {
@@ -41,7 +50,6 @@ const UNSUPPORTED_PICTURES: Record<string, string> = {
   'image/svg+xml':
     'SVG drawings are not supported: memegen makes memes of photos (JPEG, PNG, WebP, GIF or AVIF)',
 };
-const MAX_CAPTION_CHARACTERS = 500;
 /** The API's requests are a few hundred bytes; anything near this is not one. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -58,10 +66,10 @@ export interface UploadDependencies {
 class BadRequest extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
-    /** More fields for programs, e.g. which caption field is too long. */
-    readonly details: Record<string, unknown> = {},
+    /** More fields for programs, e.g. which caption text is too long (ApiError). */
+    readonly details: Partial<ApiError> = {},
   ) {
     super(message);
   }
@@ -75,7 +83,7 @@ export function createUploadHandler(
   const statuses = new StatusStore(blobs, config.publicBucket);
   answerFrameworkErrorsAsJson({ pathPrefix: '/api/', maxBytes: MAX_BODY_BYTES });
 
-  const createUpload = async (req: Request): Promise<Record<string, unknown>> => {
+  const createUpload = async (req: Request): Promise<UploadTicket> => {
     const tooLarge = bodyTooLarge(req, MAX_BODY_BYTES);
     if (tooLarge) throw new BadRequest(tooLarge.status, tooLarge.code, tooLarge.error);
     const { contentType, size, request } = parseUploadRequest(req.body, config);
@@ -126,14 +134,12 @@ export function createUploadHandler(
     res.set(SECURITY_HEADERS);
     try {
       if (req.method === 'POST' && req.path === '/api/uploads') {
-        res
-          .set('Cache-Control', 'no-store')
-          .status(201)
-          .json(await createUpload(req));
+        const ticket: UploadTicket = await createUpload(req);
+        res.set('Cache-Control', 'no-store').status(201).json(ticket);
         return;
       }
       if (req.method === 'GET' && req.path === '/api/config') {
-        res.set('Cache-Control', 'no-store').json({
+        const pageConfig: PageConfig = {
           maxBytes: config.maxUploadBytes,
           acceptedTypes: ACCEPTED_TYPES,
           styles: MEME_STYLES,
@@ -141,8 +147,9 @@ export function createUploadHandler(
           defaultStyle: config.defaultStyle,
           defaultLang: config.defaultLang,
           maxCaptionCharacters: MAX_CAPTION_CHARACTERS,
-          maxCaptionBytes: GCS_METADATA_LIMITS.valueBytes,
-        });
+          maxCaptionBytes: MAX_CAPTION_BYTES,
+        };
+        res.set('Cache-Control', 'no-store').json(pageConfig);
         return;
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
@@ -152,22 +159,24 @@ export function createUploadHandler(
           return;
         }
       }
-      res.status(404).json({ error: `nothing at ${req.method} ${req.path}`, code: 'NOT_FOUND' });
+      res.status(404).json(apiError('NOT_FOUND', `nothing at ${req.method} ${req.path}`));
     } catch (error) {
       if (error instanceof BadRequest) {
         if (error.status === 503) res.set('Retry-After', '5');
         res
           .set('Cache-Control', 'no-store')
           .status(error.status)
-          .json({ error: error.message, code: error.code, ...error.details });
+          .json({ ...apiError(error.code, error.message), ...error.details });
         return;
       }
       deps.log.log('ERROR', 'upload request failed', { error });
-      res
-        .status(500)
-        .json({ error: 'memegen could not prepare the upload; please try again', code: 'INTERNAL' });
+      res.status(500).json(apiError('INTERNAL', 'memegen could not prepare the upload; please try again'));
     }
   };
+}
+
+function apiError(code: ApiErrorCode, error: string): ApiError {
+  return { error, code };
 }
 
 export function parseUploadRequest(
@@ -180,6 +189,7 @@ export function parseUploadRequest(
       'BAD_REQUEST',
       'send a JSON object: {contentType, size, caption?, style?, lang?}',
     );
+  // Each field is checked below before the request is built from it.
   const { contentType, size, caption, style, lang } = body as Record<string, unknown>;
   if (contentType === undefined || contentType === null || contentType === '')
     throw new BadRequest(
@@ -233,8 +243,8 @@ export function parseUploadRequest(
     bottom = text((caption as Record<string, unknown>).bottom, 'bottom');
   }
   const request: JobRequest = {
-    style: (style as MemeStyle | undefined) ?? config.defaultStyle,
-    lang: (lang as Language | undefined) ?? config.defaultLang,
+    style: style ?? config.defaultStyle,
+    lang: lang ?? config.defaultLang,
     ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
   };
   // Checked before anything is signed: GCS would refuse the PUT, after the photo was sent.

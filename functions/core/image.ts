@@ -4,6 +4,7 @@
 import sharp from 'sharp';
 import { ImageError } from './errors';
 import { refuseUnsupportedFormats } from './formats';
+import { DEFAULT_LIMIT_INPUT_PIXELS } from './vocabulary';
 
 // libvips keeps up to 50 MB of recent operations for reuse; every photo here is decoded
 // once, so the cache only adds to peak memory (measured by `npm run bench`).
@@ -18,9 +19,6 @@ export interface RgbImage {
 
 /** File names of the picture formats the decoder reads (sharp's: no BMP). */
 export const PICTURE_FILE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
-
-/** ~50 megapixels: a 8660×5773 photo; larger inputs are refused before decoding. */
-export const DEFAULT_LIMIT_INPUT_PIXELS = 50_000_000;
 
 export interface DecodeOptions {
   limitInputPixels?: number;

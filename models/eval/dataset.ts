@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { canonicalEmotion, Emotion, EMOTIONS } from '../../functions/core/emotions';
-import { PICTURE_FILE } from '../../functions/core/image';
+import { canonicalEmotion, Emotion, EMOTIONS, PICTURE_FILE } from '../../functions/core';
 
 export interface LabelledImage {
   path: string;

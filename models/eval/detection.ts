@@ -3,7 +3,7 @@
  * memes (valid, at least `minSize` px high) at an IoU threshold, and false
  * positives per image (detections that overlap no annotated face at all).
  */
-import { Box, iou } from '../../functions/core/geometry';
+import { Box, iou } from '../../functions/core';
 
 export interface AnnotatedFace extends Box {
   /** WIDER FACE marks some boxes invalid (unrecognisable); they are neither hits nor misses. */

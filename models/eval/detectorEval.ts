@@ -4,9 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DetectorOptions, FaceDetector } from '../../functions/core/detect/detector';
-import { decodeImage } from '../../functions/core/image';
-import { Manifest } from '../../functions/core/manifest';
+import { decodeImage, DetectorOptions, FaceDetector, Manifest } from '../../functions/core';
 import { AnnotatedFace, AnnotatedImage, DetectionMetrics, ScoredBox, scoreDetections } from './detection';
 
 export interface DetectorRun {

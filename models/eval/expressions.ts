@@ -3,9 +3,7 @@
  * (the images are already faces), in batches.
  */
 import { readFileSync } from 'node:fs';
-import { decodeImage, RgbImage } from '../../functions/core/image';
-import { wholeImageFrame } from '../../functions/core/expression/crop';
-import { ExpressionModel } from '../../functions/core/expression/expressionModel';
+import { decodeImage, ExpressionModel, RgbImage, wholeImageFrame } from '../../functions/core';
 import { LabelledImage } from './dataset';
 
 export interface ModelPredictions {

@@ -1,5 +1,5 @@
 /** Classification metrics over the canonical emotions; rates are in 0..1. */
-import { Emotion, EMOTIONS } from '../../functions/core/emotions';
+import { Emotion, EMOTIONS } from '../../functions/core';
 
 export interface ClassificationMetrics {
   accuracy: number;

@@ -8,8 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalEmotion } from '../../functions/core/emotions';
-import { Manifest, ModelEntry } from '../../functions/core/manifest';
+import { canonicalEmotion, Manifest, ModelEntry } from '../../functions/core';
 import { buildModel } from './build';
 import { ONNX_OPSET } from './onnx/graph';
 import { EXPORTS, TRAINED } from './registry';

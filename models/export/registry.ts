@@ -5,7 +5,7 @@
  * runtime reads the manifest (not this file), so the preprocessing written here is
  * what inference actually does.
  */
-import { ModelEntry, Preprocessing } from '../../functions/core/manifest';
+import { ModelEntry, Preprocessing } from '../../functions/core';
 
 export type Task = ModelEntry['task'];
 

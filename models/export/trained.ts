@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalEmotion } from '../../functions/core/emotions';
-import { ModelEntry } from '../../functions/core/manifest';
+import { canonicalEmotion, ModelEntry } from '../../functions/core';
 import { TrainedSpec } from './registry';
 
 export interface TrainingRecord {

@@ -3,8 +3,7 @@
  * predictions. Every combiner is a function (train predictions, train labels) →
  * combination (rule, weights, bias), so cross-validation can treat them alike.
  */
-import { Emotion, EMOTIONS } from '../../functions/core/emotions';
-import { Combination, combineAll } from '../../functions/core/expression/ensemble';
+import { Combination, combineAll, Emotion, EMOTIONS } from '../../functions/core';
 import { ClassificationMetrics, metricsOf } from '../eval/metrics';
 
 /** preds[model][i] = probabilities (EMOTIONS order) of image i. */

@@ -1,6 +1,6 @@
 /** Confusion-matrix heat maps as PNG, drawn with the project's canvas and a bundled font. */
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { EMOTIONS } from '../../functions/core/emotions';
+import { EMOTIONS } from '../../functions/core';
 
 let fontsReady = false;
 function registerFonts(): void {

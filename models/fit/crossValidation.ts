@@ -3,7 +3,7 @@
  * not fitted on. Held-out predictions of all folds are pooled, then scored once.
  */
 import { ClassificationMetrics, metricsOf } from '../eval/metrics';
-import { combineAll } from '../../functions/core/expression/ensemble';
+import { combineAll } from '../../functions/core';
 import { Combiner, Predictions } from './combiners';
 
 /** Deterministic stratified folds: within each class, images are dealt round-robin after a seeded shuffle. */

@@ -11,10 +11,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DetectorOptions, tileRegions } from '../../functions/core/detect/detector';
+import { DetectorOptions, Manifest, readManifest, tileRegions } from '../../functions/core';
 import { parseAnnotations } from '../eval/detection';
 import { DetectorRun, medianOf, OperatingPoint, operatingPoint, runDetector } from '../eval/detectorEval';
-import { Manifest, readManifest } from '../../functions/core/manifest';
 
 const MODELS_DIR = join(__dirname, '..');
 const THRESHOLDS = [0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8];

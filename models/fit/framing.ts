@@ -8,8 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { Framing } from '../../functions/core/expression/crop';
+import { FaceDetector, Framing } from '../../functions/core';
 import { LabelledImage } from '../eval/dataset';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -4,8 +4,7 @@
  * multinomial logistic regression with one weight per (member, class), so the loss is
  * convex and full-batch Adam from a fixed start reaches the same optimum every time.
  */
-import { Emotion, EMOTIONS } from '../../functions/core/emotions';
-import { LOG_FLOOR } from '../../functions/core/expression/ensemble';
+import { Emotion, EMOTIONS, LOG_FLOOR } from '../../functions/core';
 import { Combiner, Predictions, uniform } from './combiners';
 
 export interface LogLinearOptions {

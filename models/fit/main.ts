@@ -10,14 +10,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FaceDetector } from '../../functions/core/detect/detector';
-import { Emotion, EMOTIONS } from '../../functions/core/emotions';
+import {
+  Combination,
+  combineAll,
+  Emotion,
+  EMOTIONS,
+  EnsembleConfig,
+  ExpressionModel,
+  FaceDetector,
+  Manifest,
+  readManifest,
+} from '../../functions/core';
 import { datasetSha256, listLabelledImages, withoutDuplicatesOf } from '../eval/dataset';
 import { chosen, decodeDataset, ModelPredictions, predictDataset } from '../eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../eval/metrics';
-import { Combination, combineAll, EnsembleConfig } from '../../functions/core/expression/ensemble';
-import { ExpressionModel } from '../../functions/core/expression/expressionModel';
-import { Manifest, readManifest } from '../../functions/core/manifest';
 import {
   Combiner,
   coordinateAscent,

@@ -1,8 +1,7 @@
 /** models/REPORT.md: what the fit measured, in tables a reviewer can check. */
 import { writeFileSync } from 'node:fs';
-import { EMOTIONS } from '../../functions/core/emotions';
+import { Combination, EMOTIONS } from '../../functions/core';
 import { ClassificationMetrics } from '../eval/metrics';
-import { Combination } from '../../functions/core/expression/ensemble';
 import type { CandidateResult } from './main';
 import { FramingMeasurement } from './framing';
 

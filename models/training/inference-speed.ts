@@ -6,11 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { ExpressionModel } from '../../functions/core/expression/expressionModel';
-import { readEnsemble } from '../../functions/core/expression/ensemble';
-import { RgbImage } from '../../functions/core/image';
-import { loadSession } from '../../functions/core/sessions';
-import { readManifest } from '../../functions/core/manifest';
+import { ExpressionModel, loadSession, readEnsemble, readManifest, RgbImage } from '../../functions/core';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -1,7 +1,5 @@
 /** Hand-made analyses, so rendering tests don't depend on what the models see. */
-import { AnalyzedFace } from '../../functions/core/analyze';
-import { Emotion, EMOTIONS, EmotionScores } from '../../functions/core/emotions';
-import { Box } from '../../functions/core/geometry';
+import { AnalyzedFace, Box, Emotion, EMOTIONS, EmotionScores } from '../../functions/core';
 
 export function syntheticFace(box: Box, dominant: Emotion, probability = 0.9): AnalyzedFace {
   const rest = (1 - probability) / (EMOTIONS.length - 1);

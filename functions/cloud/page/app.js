@@ -7,49 +7,12 @@
  * Plain ES2022, no framework, no build step; type-checked by tsc (functions/cloud/page/tsconfig.json).
  */
 
-/**
- * @typedef {object} PageConfig  GET /api/config
- * @property {number} maxBytes
- * @property {string[]} acceptedTypes
- * @property {string[]} styles
- * @property {string[]} languages
- * @property {string} defaultStyle
- * @property {string} defaultLang
- */
-
-/**
- * @typedef {object} UploadTicket  POST /api/uploads → 201
- * @property {string} id
- * @property {string} uploadUrl
- * @property {string} uploadMethod
- * @property {Record<string, string>} uploadHeaders
- * @property {string} statusUrl
- * @property {string} resultUrl
- * @property {string} expiresAt
- * @property {number} maxBytes
- */
-
-/** @typedef {'queued' | 'analyzing' | 'rendering' | 'done' | 'failed'} JobState */
-
-/**
- * @typedef {object} StatusFace
- * @property {string} dominant
- * @property {number} confidence
- */
-
-/**
- * @typedef {object} StatusDocument  memes/<id>.json, written by the functions
- * @property {string} id
- * @property {JobState} state
- * @property {string} [error]
- * @property {string} [code]
- * @property {string} statusUrl
- * @property {string} resultUrl
- * @property {StatusFace[]} [faces]
- * @property {{ top?: string, bottom?: string, source: string, kind?: string }} [caption]
- * @property {{ width: number, height: number, contentType: string, bytes: number }} [meme]
- * @property {Record<string, number | undefined>} [timings]
- */
+// The documents exchanged with the upload function and the public bucket, declared once in
+// functions/cloud/contract.ts.
+/** @typedef {import('../contract').PageConfig} PageConfig  GET /api/config */
+/** @typedef {import('../contract').UploadRequest} UploadRequest  POST /api/uploads */
+/** @typedef {import('../contract').UploadTicket} UploadTicket  POST /api/uploads → 201 */
+/** @typedef {import('../contract').StatusDocument} StatusDocument  memes/<id>.json */
 
 /** @typedef {'upload' | 'analyze' | 'render'} StageName */
 /** @typedef {'pending' | 'active' | 'done'} StageState */
@@ -69,6 +32,8 @@ const FALLBACK_CONFIG = {
   languages: ['en', 'zh'],
   defaultStyle: 'classic',
   defaultLang: 'en',
+  maxCaptionCharacters: 500,
+  maxCaptionBytes: 4096,
 };
 
 /** @type {Record<string, string>} */
@@ -234,13 +199,13 @@ function applyConfig() {
     hint.firstChild.textContent = `${typeList(config.acceptedTypes)}, up to `;
   ui.fileInput.accept = config.acceptedTypes.join(',');
   for (const input of radios('style')) {
-    const offered = config.styles.includes(input.value);
+    const offered = isOneOf(config.styles, input.value);
     input.disabled = !offered;
     input.closest('label')?.toggleAttribute('hidden', !offered);
     if (input.value === config.defaultStyle && offered) input.checked = true;
   }
   for (const input of radios('lang')) {
-    const offered = config.languages.includes(input.value);
+    const offered = isOneOf(config.languages, input.value);
     input.disabled = !offered;
     input.closest('label')?.toggleAttribute('hidden', !offered);
     if (input.value === config.defaultLang && offered) input.checked = true;
@@ -263,9 +228,25 @@ function radios(name) {
   );
 }
 
-/** @param {string} name */
-function checkedValue(name) {
-  return radios(name).find((input) => input.checked)?.value;
+/**
+ * The checked radio button's value, if it is one of `choices`.
+ * @template {string} T
+ * @param {string} name
+ * @param {readonly T[]} choices
+ * @returns {T | undefined}
+ */
+function checkedChoice(name, choices) {
+  const value = radios(name).find((input) => input.checked)?.value;
+  return choices.find((choice) => choice === value);
+}
+
+/**
+ * Whether a string from the page is one of a typed list's values.
+ * @param {readonly string[]} list
+ * @param {string} value
+ */
+function isOneOf(list, value) {
+  return list.includes(value);
 }
 
 // ---------------------------------------------------------------- choosing a photo
@@ -277,7 +258,7 @@ function checkedValue(name) {
  */
 function fileProblem(file) {
   const type = file.type.toLowerCase();
-  if (!config.acceptedTypes.includes(type)) {
+  if (!isOneOf(config.acceptedTypes, type)) {
     const accepted = typeList(config.acceptedTypes);
     if (type.startsWith('image/')) {
       const kind = TYPE_NAMES[type] ?? type.slice('image/'.length).toUpperCase();
@@ -478,11 +459,12 @@ async function makeMeme() {
 async function requestUpload(file, signal) {
   const top = ui.captionTop.value.trim();
   const bottom = ui.captionBottom.value.trim();
+  /** @type {UploadRequest} */
   const body = {
     contentType: file.type.toLowerCase(),
     size: file.size,
-    style: checkedValue('style') ?? config.defaultStyle,
-    lang: checkedValue('lang') ?? config.defaultLang,
+    style: checkedChoice('style', config.styles) ?? config.defaultStyle,
+    lang: checkedChoice('lang', config.languages) ?? config.defaultLang,
     ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
   };
   /** @type {Response} */

@@ -5,12 +5,11 @@
 import { createHash } from 'node:crypto';
 import { Emotion, EmotionScores } from '../emotions';
 import { Box } from '../geometry';
-import { captionLibrary, CaptionPair, Language } from './library';
+import { CaptionKind, Language } from '../vocabulary';
+import { captionLibrary, CaptionPair } from './library';
 
 /** Below this probability the dominant expression is a guess; a caption that suits any face is safer. */
 export const LOW_CONFIDENCE = 0.5;
-
-export type CaptionKind = 'expression' | 'unsure' | 'noFace' | 'crowd' | 'group';
 
 export interface CaptionChoice extends CaptionPair {
   kind: CaptionKind;

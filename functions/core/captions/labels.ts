@@ -1,6 +1,6 @@
 /** How an expression is named on a face tag, per language. */
 import { Emotion } from '../emotions';
-import { Language } from './library';
+import { Language } from '../vocabulary';
 
 const NAMES: Record<Language, Record<Emotion, string>> = {
   en: {

@@ -4,15 +4,9 @@
  * halfway through a meme.
  */
 import { Emotion, EMOTIONS } from '../emotions';
+import { Language } from '../vocabulary';
 import en from './en.json';
 import zh from './zh.json';
-
-export const LANGUAGES = ['en', 'zh'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-export function isLanguage(value: string): value is Language {
-  return (LANGUAGES as readonly string[]).includes(value);
-}
 
 /** Top and/or bottom text; at least one is present. */
 export interface CaptionPair {

@@ -7,13 +7,7 @@ import { Box } from '../geometry';
 import { FAMILY } from './fonts';
 import { hasCjk, memeCase } from './text';
 import { fitText, FitRules, FittedText, withEllipsis } from './wrap';
-
-export const MEME_STYLES = ['classic', 'label', 'faces'] as const;
-export type MemeStyle = (typeof MEME_STYLES)[number];
-
-export function isMemeStyle(value: string): value is MemeStyle {
-  return (MEME_STYLES as readonly string[]).includes(value);
-}
+import { MemeStyle } from '../vocabulary';
 
 /** Width of `text` in pixels in font `family` at `sizePx`. */
 export type Measurer = (text: string, family: string, sizePx: number) => number;

@@ -6,20 +6,29 @@ import { createHash } from 'node:crypto';
 import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import { Analysis, analyzeImage, Analyzer } from '../analyze';
-import { chooseCaption, CaptionKind } from '../captions/choose';
+import { chooseCaption } from '../captions/choose';
 import { expressionTag } from '../captions/labels';
-import { CaptionPair, isLanguage, Language, LANGUAGES } from '../captions/library';
+import { CaptionPair } from '../captions/library';
 import { decodeImageRgba, DecodeOptions, pictureSize } from '../image';
 import { drawLayout } from './draw';
-import { isMemeStyle, layoutMeme, LayoutFace, MemeLayout, MemeStyle, MEME_STYLES } from './layout';
+import { layoutMeme, LayoutFace, MemeLayout } from './layout';
 import { sharedMeasurer } from './measure';
 import { cleanCaption } from './text';
 import { registerBundledFonts } from './fonts';
+import {
+  CaptionKind,
+  DEFAULT_MAX_SIDE,
+  isLanguage,
+  isMemeStyle,
+  isOutputFormat,
+  Language,
+  LANGUAGES,
+  MEME_STYLES,
+  MemeStyle,
+  OutputFormat,
+  OUTPUT_FORMATS,
+} from '../vocabulary';
 
-export const OUTPUT_FORMATS = ['jpeg', 'webp', 'png'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export const DEFAULT_MAX_SIDE = 1600;
 export const DEFAULT_QUALITY = 88;
 
 export interface RenderOptions extends Pick<DecodeOptions, 'limitInputPixels'> {
@@ -163,7 +172,7 @@ function checkOptions(options: RenderOptions): Settings {
     throw new RenderOptionError(`unknown style "${String(style)}" (use ${MEME_STYLES.join(', ')})`);
   if (!isLanguage(lang))
     throw new RenderOptionError(`unknown language "${String(lang)}" (use ${LANGUAGES.join(', ')})`);
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+  if (!isOutputFormat(format)) {
     throw new RenderOptionError(`unknown format "${String(format)}" (use ${OUTPUT_FORMATS.join(', ')})`);
   }
   if (!Number.isInteger(maxSide) || maxSide < 16 || maxSide > 8192)

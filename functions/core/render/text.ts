@@ -14,8 +14,8 @@ export function cleanCaption(text: string): string {
   const cleaned = text
     .normalize('NFC')
     .replace(/[\t\n\r\v\f\u0085\u2028\u2029]+/g, ' ')
-    // C0/C1 controls, bidi embeddings/overrides/isolates, BOM.
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
+    // Control characters (C0, DEL, C1: \p{Cc}), bidi embeddings/overrides/isolates, BOM.
+    .replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069\ufeff]/gu, '')
     .replace(/\s+/g, ' ')
     .trim();
   const clusters = splitGraphemes(cleaned);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp, { Region } from 'sharp';
-import { Preprocessing } from '../../../functions/core/manifest';
+import { Preprocessing } from '../../../functions/core';
 import { sourcePath } from '../build';
 import { EXPORTS, ExportSpec } from '../registry';
 import { GraphModelJson } from '../tfjs/graphModel';
@@ -96,13 +96,22 @@ async function graphModelRunner(spec: ExportSpec) {
 
 type Runner = (pixels: Float32Array) => Promise<Record<string, tf.Tensor>>;
 
+/** The little of face-api's node-wasm build that the reference runners call (it ships no usable types). */
+interface FaceApi {
+  nets: Record<string, { loadFromDisk(dir: string): Promise<void> }> & {
+    faceExpressionNet: { forward(input: tf.Tensor4D): Promise<tf.Tensor> };
+    ssdMobilenetv1: { forwardInput(input: unknown): { boxes: tf.Tensor[]; scores: tf.Tensor[] } };
+  };
+  toNetInput(input: tf.Tensor4D): Promise<unknown>;
+}
+
 /**
  * The face-api nets we export: which `faceapi.nets` member holds each, and the
  * lowest-level call whose tensors are what our graph outputs.
  */
 const FACEAPI_REFERENCES: Record<
   string,
-  { net: string; run: (faceapi: any, input: tf.Tensor4D) => Promise<Record<string, tf.Tensor>> }
+  { net: string; run: (faceapi: FaceApi, input: tf.Tensor4D) => Promise<Record<string, tf.Tensor>> }
 > = {
   'faceapi-expression': {
     net: 'faceExpressionNet',
@@ -124,7 +133,7 @@ async function faceApiRunner(spec: ExportSpec): Promise<Runner> {
   if (!reference) throw new Error(`${spec.id}: no face-api reference runner`);
   // face-api's node-wasm build takes tfjs from the host; we pin it to the CPU backend below.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
   await faceapi.nets[reference.net].loadFromDisk(dirname(sourcePath(spec)));
   // face-api normalises internally, so it gets raw pixels.
   return (pixels) => reference.run(faceapi, inputTensor(pixels, spec.preprocessing, false));

@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { join } from 'node:path';
-import { Preprocessing } from '../../../functions/core/manifest';
+import { Preprocessing } from '../../../functions/core';
 
 export type ReferenceCase =
   { label: string; kind: 'random'; seed: number } | { label: string; kind: 'image'; file: string };
