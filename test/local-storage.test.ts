@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { ApiError, Storage } from '@google-cloud/storage';
-import { createLocalCredentials, selfSignedToken } from '../local/storage';
+import { createLocalCredentials, selfSignedToken, startStorageServer } from '../local/storage';
 import { startLocalStorage, type LocalStorageFixture } from './support/local-storage-harness';
 
 // Drives the local Cloud Storage server only through the real @google-cloud/storage
@@ -140,6 +140,35 @@ describe('local storage server with the @google-cloud/storage client', () => {
     const [page2, last] = await bucket.getFiles({ ...(next as object), autoPaginate: false });
     expect(page2.map((f) => f.name)).toEqual(['list/sub/c.txt']);
     expect(last).toBeNull();
+  });
+
+  test('a listing follows every write and delete after the first one, and a restarted server lists the same', async () => {
+    const bucket = fx.storage.bucket(PRIVATE);
+    const names = async (): Promise<string[]> =>
+      (await bucket.getFiles({ prefix: 'follow/' }))[0].map((f) => f.name);
+    await bucket.file('follow/a').save('a', { resumable: false });
+    expect(await names()).toEqual(['follow/a']);
+    await bucket.file('follow/b').save('b', { resumable: false });
+    await bucket.file('follow/a').delete();
+    await bucket.file('follow/b').setMetadata({ metadata: { seen: 'yes' } });
+    const [after] = await bucket.getFiles({ prefix: 'follow/' });
+    expect(after.map((f) => [f.name, f.metadata.metadata])).toEqual([['follow/b', { seen: 'yes' }]]);
+    // Another server on the same root reads the listing from disk.
+    const other = await startStorageServer({
+      root: fx.root,
+      signers: { [fx.credentials.clientEmail]: fx.credentials.publicKeyPem },
+      log: () => undefined,
+    });
+    try {
+      const res = await fetch(`${other.url}/storage/v1/b/${PRIVATE}/o?prefix=follow/`, {
+        headers: { authorization: `Bearer ${selfSignedToken(fx.credentials.keyFile)()}` },
+      });
+      expect(((await res.json()) as { items: { name: string }[] }).items.map((i) => i.name)).toEqual([
+        'follow/b',
+      ]);
+    } finally {
+      await other.close();
+    }
   });
 
   test('preconditions: ifGenerationMatch 0 creates once, then 412', async () => {
