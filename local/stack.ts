@@ -112,37 +112,53 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const unlock = lockDataDir(dataDir); // refuses while another stack uses the directory
   cleanups.push(async () => unlock());
   try {
+    // The slow parts at once: the models load while the emulator starts and storage opens.
+    const analyzer = Analyzer.create();
+    analyzer.catch(() => undefined); // awaited (and its error thrown) below
     await stopLeftoverEmulator(dataDir, log);
-    const pubsub = await startPubSub(options.pubsub ?? 'auto', {
-      log,
-      recordPid: (pid) =>
-        updateState(dataDir, (s) => ({ ...s, ...(pid ? { emulator: pid } : { emulator: undefined }) })),
-      onRestored: () => afterEmulatorRestart(),
-      onGaveUp: (reason) => {
-        log(`memegen: ${reason}; stopping the local stack`);
-        reportFailure(reason);
-      },
-    });
-    cleanups.push(() => pubsub.close());
+    let started: LocalPubSub | undefined;
     const topic = (name: string): string => `projects/${LOCAL_PROJECT}/topics/${name}`;
     /** Why nothing may enter the pipeline now, or undefined. */
     const pipelineDown = (): string | undefined =>
       state.stopping
         ? 'the local stack is stopping'
-        : !state.ready
+        : !state.ready || !started
           ? 'the local stack is starting; try again in a moment'
-          : pubsub.unavailable();
+          : started.unavailable();
 
     const credentials = loadOrCreateLocalCredentials(join(dataDir, 'credentials'), LOCAL_PROJECT);
-    const storageServer = await startStorage(dataDir, options.storagePort, {
-      root: join(dataDir, 'storage'),
-      signers: { [credentials.clientEmail]: credentials.publicKeyPem },
-      publicBuckets: [LOCAL_BUCKETS.public],
-      notifications: { publish: async (name, message) => void (await pubsub.publish(name, message)) },
-      refuseWrites: (bucket) => (bucket === LOCAL_BUCKETS.inbox ? pipelineDown() : undefined),
-      log,
-    });
-    cleanups.push(() => withTimeout(storageServer.close(), 1000));
+    const [pubsubStart, storageStart] = await Promise.allSettled([
+      startPubSub(options.pubsub ?? 'auto', {
+        log,
+        recordPid: (pid) =>
+          updateState(dataDir, (s) => ({ ...s, ...(pid ? { emulator: pid } : { emulator: undefined }) })),
+        onRestored: () => afterEmulatorRestart(),
+        onGaveUp: (reason) => {
+          log(`memegen: ${reason}; stopping the local stack`);
+          reportFailure(reason);
+        },
+      }),
+      startStorage(dataDir, options.storagePort, {
+        root: join(dataDir, 'storage'),
+        signers: { [credentials.clientEmail]: credentials.publicKeyPem },
+        publicBuckets: [LOCAL_BUCKETS.public],
+        notifications: {
+          publish: async (name, message) => {
+            if (!started) throw new Error('Pub/Sub is not started yet');
+            await started.publish(name, message);
+          },
+        },
+        refuseWrites: (bucket) => (bucket === LOCAL_BUCKETS.inbox ? pipelineDown() : undefined),
+        log,
+      }),
+    ]);
+    if (pubsubStart.status === 'fulfilled') cleanups.push(() => pubsubStart.value.close());
+    if (storageStart.status === 'fulfilled')
+      cleanups.push(() => withTimeout(storageStart.value.close(), 1000));
+    if (pubsubStart.status === 'rejected') throw pubsubStart.reason;
+    if (storageStart.status === 'rejected') throw storageStart.reason;
+    const pubsub = (started = pubsubStart.value);
+    const storageServer = storageStart.value;
     const storage = localStorageClient({
       url: storageServer.url,
       keyFile: credentials.keyFile,
@@ -163,14 +179,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     }
 
+    // The given settings may change the defaults, never where things are.
     const config: Config = loadConfig({
+      JOB_STALL_SECONDS: LOCAL_JOB_STALL_SECONDS,
+      ...options.settings,
       INBOX_BUCKET: LOCAL_BUCKETS.inbox,
       PUBLIC_BUCKET: LOCAL_BUCKETS.public,
       RENDER_TOPIC: topic(TOPICS.render),
       UPLOADS_TOPIC: topic(TOPICS.uploads),
       PUBLIC_BASE_URL: `${storageServer.url}/${LOCAL_BUCKETS.public}`,
-      JOB_STALL_SECONDS: LOCAL_JOB_STALL_SECONDS,
-      ...options.settings,
     });
     const blobs = gcsBlobStore(storage);
     const publisher: Publisher = {
@@ -178,7 +195,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         pubsub.publish(name, { data: Buffer.from(JSON.stringify(data)), attributes }),
     };
     const functionLog = jsonLogger({ service: 'memegen' }, log);
-    const analyzer = Analyzer.create();
 
     // Registered under names unique to this stack, so several stacks can share a process (tests).
     const id = ++instances;
