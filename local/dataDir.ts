@@ -91,6 +91,20 @@ export async function stopLeftoverEmulator(dir: string, log: (line: string) => v
   updateState(dir, ({ emulator: _gone, ...rest }) => rest);
 }
 
+/**
+ * Kills the recorded emulator at once, synchronously (a process about to exit cannot wait):
+ * for a stack stopped while it was still starting.
+ */
+export function killRecordedEmulator(dir: string): void {
+  const recorded = readState(dir).emulator;
+  if (!recorded || !/pubsub-emulator/.test(commandOf(recorded.pid) ?? '')) return;
+  try {
+    process.kill(-recorded.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** SIGTERM to a process group, SIGKILL if it is still there after `graceMs`; resolves when it is gone. */
 export async function endProcessGroup(pid: number, graceMs: number): Promise<void> {
   const signal = (name: NodeJS.Signals): void => {

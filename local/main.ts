@@ -13,7 +13,8 @@
  */
 import { parseArgs } from 'node:util';
 import { SETTINGS } from '../functions/cloud/config';
-import { startLocalStack } from './stack';
+import { killRecordedEmulator } from './dataDir';
+import { LocalStack, resolveDataDir, startLocalStack } from './stack';
 
 // No metadata server on a laptop: don't let the Google client libraries probe for one.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -44,9 +45,9 @@ async function main(): Promise<void> {
       .filter((name) => !SETTINGS[name as keyof typeof SETTINGS].required && process.env[name] !== undefined)
       .map((name) => [name, process.env[name]!]),
   );
-  const parent = process.ppid;
-  const stack = await startLocalStack({ port, dataDir: values.data, pubsub: mode, log, settings });
-
+  // Signals are handled from now on, also while the stack starts (the emulator may be running).
+  const dataDir = resolveDataDir(values.data);
+  const running: { stack?: LocalStack } = {};
   let stopping = false;
   const stop = (why: string, code = 0): void => {
     if (stopping) return;
@@ -54,14 +55,19 @@ async function main(): Promise<void> {
     log(`memegen: stopping (${why})`);
     // Whatever hangs, the process is gone by the deadline, and the emulator with it (see 'exit').
     setTimeout(() => process.exit(code), STOP_DEADLINE_MS).unref();
-    void stack.close().then(() => process.exit(code));
+    // Still starting: exit now; 'exit' kills the emulator if one was started (its pid is recorded at once).
+    if (running.stack) void running.stack.close().then(() => process.exit(code));
+    else process.exit(code);
   };
+  process.on('exit', () => (running.stack ? running.stack.killEmulatorNow() : killRecordedEmulator(dataDir)));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) stop('its parent process exited');
   }, 250).unref();
+
+  const stack = (running.stack = await startLocalStack({ port, dataDir, pubsub: mode, log, settings }));
   void stack.failed.then((reason) => stop(reason, 1));
-  process.on('exit', () => stack.killEmulatorNow());
   // Keeps the process alive (the timers above do not).
   setInterval(() => undefined, 1 << 30);
 

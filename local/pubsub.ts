@@ -67,12 +67,14 @@ class EmulatorProcess {
     return this.child.pid ?? 0;
   }
 
-  static async start(bin: string, port: number): Promise<EmulatorProcess> {
+  /** Starts the JVM; `onSpawn` hears its pid at once, before it answers (a crash meanwhile must not lose it). */
+  static async start(bin: string, port: number, onSpawn?: (pid: number) => void): Promise<EmulatorProcess> {
     // Its own process group, so closing ends the JVM the launcher script starts, not just the script.
     const child = spawn(bin, ['--host=127.0.0.1', `--port=${port}`], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     child.stdout?.resume();
     child.stderr?.resume();
     const emulator = new EmulatorProcess(child, `127.0.0.1:${port}`);
@@ -157,8 +159,7 @@ export class EmulatorPubSub implements LocalPubSub {
   }
 
   static async start(options: EmulatorOptions): Promise<EmulatorPubSub> {
-    const emulator = await EmulatorProcess.start(options.bin, options.port);
-    options.onProcess?.(emulator.pid);
+    const emulator = await EmulatorProcess.start(options.bin, options.port, options.onProcess);
     options.log(`Pub/Sub emulator ready at ${emulator.host}`);
     return new EmulatorPubSub(options, emulator);
   }
@@ -259,8 +260,11 @@ export class EmulatorPubSub implements LocalPubSub {
     try {
       await this.client.close().catch(() => undefined);
       await this.emulator.stop();
-      this.emulator = await EmulatorProcess.start(this.options.bin, this.options.port);
-      this.options.onProcess?.(this.emulator.pid);
+      this.emulator = await EmulatorProcess.start(
+        this.options.bin,
+        this.options.port,
+        this.options.onProcess,
+      );
       this.client = this.newClient();
       for (const topic of this.topics) await this.createTopic(topic);
       for (const subscription of this.subscriptions.values()) await this.createPushSubscription(subscription);

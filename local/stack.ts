@@ -92,9 +92,14 @@ export interface LocalStack {
 
 let instances = 0;
 
+/** The data directory a stack uses: the one given, or .cache/local-stack in the project. */
+export function resolveDataDir(dataDir?: string): string {
+  return resolve(dataDir ?? join(projectRoot(), '.cache', 'local-stack'));
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
-  const dataDir = resolve(options.dataDir ?? join(projectRoot(), '.cache', 'local-stack'));
+  const dataDir = resolveDataDir(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;

@@ -22,6 +22,13 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+const emulatorPidOrZero = (dataDir: string): number => {
+  try {
+    return emulatorPid(dataDir) ?? 0;
+  } catch {
+    return 0;
+  }
+};
 const emulatorPid = (dataDir: string): number =>
   (JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { emulator: { pid: number } }).emulator
     .pid;
@@ -197,4 +204,29 @@ describeWithEmulator('signals stop everything within 5 s', () => {
     },
     240_000,
   );
+  it('a SIGTERM while the stack is still starting stops it and the emulator it had begun to start', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'memegen-signals-'));
+    const child = spawn(process.execPath, [MAIN, '--port', '0', '--ready-json', '--data', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let ready = false;
+    createInterface({ input: child.stdout! }).on('line', () => (ready = true));
+    child.stderr!.resume();
+    // The emulator's pid is recorded the moment it is spawned, seconds before it answers.
+    await until(
+      () => existsSync(join(dataDir, 'stack.json')) && emulatorPidOrZero(dataDir) > 0,
+      60_000,
+      'spawned',
+    );
+    const emulator = emulatorPid(dataDir);
+    child.kill('SIGTERM');
+    await until(
+      () => !alive(child.pid!) && !alive(emulator),
+      5000,
+      'SIGTERM during start-up stops everything',
+    );
+    await exited;
+    expect(ready).toBe(false);
+  }, 120_000);
 });
