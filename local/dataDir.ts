@@ -46,18 +46,22 @@ export function commandOf(pid: number): string | undefined {
   }
 }
 
+/** The pid in the directory's lock file, if there is one. */
+function lockHolder(dir: string): number | undefined {
+  try {
+    return Number(readFileSync(join(dir, LOCK_FILE), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Takes the directory for this process. Refuses while another live stack holds it; a lock
  * left by a stack that died (its pid gone, or reused by another program) is taken over.
  */
 export function lockDataDir(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
-  let holder: number | undefined;
-  try {
-    holder = Number(readFileSync(file, 'utf8').trim());
-  } catch {
-    holder = undefined;
-  }
+  const holder = lockHolder(dir);
   if (holder !== undefined && holder !== process.pid) {
     const command = commandOf(holder);
     if (command && /local[/\\]main/.test(command))
@@ -93,9 +97,12 @@ export async function stopLeftoverEmulator(dir: string, log: (line: string) => v
 
 /**
  * Kills the recorded emulator at once, synchronously (a process about to exit cannot wait):
- * for a stack stopped while it was still starting.
+ * for a stack stopped while it was still starting. Only the process holding the directory's
+ * lock may: one that was refused the directory must not touch the emulator of the stack
+ * that holds it.
  */
 export function killRecordedEmulator(dir: string): void {
+  if (lockHolder(dir) !== process.pid) return;
   const recorded = readState(dir).emulator;
   if (!recorded || !/pubsub-emulator/.test(commandOf(recorded.pid) ?? '')) return;
   try {

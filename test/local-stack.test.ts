@@ -148,12 +148,16 @@ describeWithEmulator('the local stack recovers', () => {
     }
   }, 180_000);
 
-  it('refuses a second stack on the same data directory', async () => {
+  it('refuses a second stack on the same data directory, which leaves the first one alone', async () => {
     const stack = await startStack();
+    const emulator = emulatorPid(stack.dataDir);
     try {
       await expect(startStack({ dataDir: stack.dataDir })).rejects.toThrow(
         /another memegen stack .* is using/,
       );
+      // The refused one touched nothing of the running stack's: not its emulator, not its uploads.
+      expect(emulatorPid(stack.dataDir)).toBe(emulator);
+      expect(alive(emulator)).toBe(true);
       expect((await requestUpload(stack)).status).toBe(201);
     } finally {
       await stack.stop();
