@@ -58,7 +58,7 @@ export function facesForStatus(faces: readonly AnalyzedFace[]): StatusFace[] {
 export const RETRIES_EXHAUSTED_MESSAGE =
   'memegen could not finish this meme after several attempts; please try again later';
 
-/** The status of a job that has now failed, from the current one (or a fresh one when there is none). */
+/** The job's status once it has failed, with why. */
 export function failedStatus(
   current: StatusDocument,
   code: FailureCode,
