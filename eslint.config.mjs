@@ -44,8 +44,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '(^|/)core/(?!(index|vocabulary|projectFiles)$)',
-              message: 'Import core from its public API (functions/core, i.e. index.ts).',
+              regex: '(^|/)core/(?!(index|vocabulary|analysis|rendering|projectFiles)$)',
+              message:
+                'Import core from its public API: functions/core (index.ts), or its light parts vocabulary, analysis, rendering.',
             },
           ],
         },

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { benchBaseline } from './baseline';
 import { drawChart } from './chart';
 import { benchColdStarts } from './coldStart';
+import { benchLayout } from './layout';
 import { benchMemory } from './memory';
 import { benchPhotos } from './photos';
 import { benchPipeline } from './pipeline';
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
   const stages = await benchStages(photos, Number(values.runs));
   progress(`baseline, ${values['baseline-runs']} runs per photo`);
   const baseline = await benchBaseline(photos, Number(values['baseline-runs']));
+  progress('layout, 8 and 50 faces');
+  const layoutMs = await benchLayout();
   progress('cold starts');
   const coldStartMs = await benchColdStarts(Number(values['cold-starts']));
   progress('memory');
@@ -89,6 +92,18 @@ async function main(): Promise<void> {
       lowerIsBetter: true,
     },
     {
+      name: 'layout, 8 faces (classic, every English caption, words not yet measured), median ms',
+      budget: 3,
+      measured: layoutMs['classic, 8 faces, cold']!.median,
+      lowerIsBetter: true,
+    },
+    {
+      name: 'layout, 50 faces (the slower of classic and faces style), median ms',
+      budget: 3,
+      measured: Math.max(layoutMs['faces, 50 faces']!.median, layoutMs['classic, 50 faces']!.median),
+      lowerIsBetter: true,
+    },
+    {
       name: 'cold start to first meme (CLI process), median ms',
       budget: 800,
       measured: coldStartMs.cli.median,
@@ -107,6 +122,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
     stagesMs: stages,
     baseline: { describe: baseline.describe, comparison },
+    layoutMs,
     coldStartMs,
     memory,
     latency,
@@ -146,6 +162,7 @@ function printReport(report: {
       memegenFaces: number;
     }[];
   };
+  layoutMs: Record<string, { median: number; p90: number; runs: number }>;
   coldStartMs: Awaited<ReturnType<typeof benchColdStarts>>;
   memory: { peakRssMb: number };
   latency: Awaited<ReturnType<typeof benchPipeline>>;
@@ -202,15 +219,18 @@ function printReport(report: {
       ].join(' '),
     );
   }
+  console.log('\nLayout alone (layoutMeme, 1600×1067, no pixels), median / p90 ms:');
+  for (const [name, f] of Object.entries(report.layoutMs))
+    console.log(`  ${name.padEnd(24)} ${f.median.toFixed(2)} / ${f.p90.toFixed(2)} (${f.runs} layouts)`);
   const cold = report.coldStartMs;
   console.log(
     `\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`,
   );
-  console.log(
-    cold.analyzeFunction
-      ? `            analyze under the functions framework, launch to first event handled ${cold.analyzeFunction.median.toFixed(0)} ms (p90 ${cold.analyzeFunction.p90.toFixed(0)}, ${cold.analyzeFunction.runs} processes)`
-      : `            analyze function: skipped (${cold.analyzeFunctionSkipped})`,
-  );
+  for (const [name, start] of Object.entries(cold.functions ?? {}))
+    console.log(
+      `            ${name} under the functions framework, launch to first request answered ${start.ms.median.toFixed(0)} ms (p90 ${start.ms.p90.toFixed(0)}, ${start.ms.runs} processes), ${start.rssMb} MiB resident`,
+    );
+  if (cold.functionsSkipped) console.log(`            functions: skipped (${cold.functionsSkipped})`);
   console.log(`Memory: peak RSS ${report.memory.peakRssMb} MB making every meme in one process`);
   const l = report.latency;
   console.log(

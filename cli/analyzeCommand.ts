@@ -1,42 +1,42 @@
 /** `memegen analyze`: faces and expressions of one or more pictures. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Analysis, Analyzer, ImageError, PICTURE_FILE } from '../functions/core';
+import { readFileSync } from 'node:fs';
+import { Analysis, Analyzer, ImageError } from '../functions/core';
+import { fileProblem, isFileError } from './fileErrors';
 import { pct, table } from './format';
+import { expandInputs } from './inputs';
 import { UsageError } from './usage';
 
-export function expandInputs(paths: string[]): string[] {
-  if (paths.length === 0) throw new UsageError('analyze needs at least one image or folder');
-  return paths.flatMap((p) =>
-    statSync(p).isDirectory()
-      ? readdirSync(p)
-          .filter((f) => PICTURE_FILE.test(f))
-          .sort()
-          .map((f) => join(p, f))
-      : [p],
-  );
-}
+/** One picture's entry in `--json` (docs/cli.md): its analysis, or why there is none. */
+export type AnalyzeEntry = Analysis | { error: string; code: string };
 
-export async function analyzeCommand(paths: string[], json: boolean): Promise<number> {
-  const analyzer = await Analyzer.create();
-  const results: Record<string, Analysis | { error: string; code: string }> = {};
-  let failures = 0;
-  for (const file of expandInputs(paths)) {
-    try {
-      results[file] = await analyzer.analyze(readFileSync(file));
-    } catch (err) {
-      if (!(err instanceof ImageError)) throw err;
-      failures++;
-      results[file] = { error: err.message, code: err.code };
+export async function analyzeCommand(paths: string[], recursive: boolean, json: boolean): Promise<number> {
+  if (paths.length === 0) throw new UsageError('needs at least one image or folder', 'analyze');
+  const inputs = expandInputs(paths, recursive);
+  for (const dir of inputs.skippedSubfolders)
+    console.error(`memegen analyze: left out the subfolders of ${dir} (add --recursive to include them)`);
+  const results: Record<string, AnalyzeEntry> = {};
+  for (const { path, error } of inputs.unreadable)
+    results[path] = { error: fileProblem(error), code: error.code };
+  if (inputs.pictures.length > 0) {
+    const analyzer = await Analyzer.create();
+    for (const { path } of inputs.pictures) {
+      try {
+        results[path] = await analyzer.analyze(readFileSync(path));
+      } catch (err) {
+        if (err instanceof ImageError) results[path] = { error: err.message, code: err.code };
+        else if (isFileError(err)) results[path] = { error: fileProblem(err), code: err.code };
+        else throw err;
+      }
     }
   }
+  const failures = Object.values(results).filter((result) => 'error' in result).length;
   if (json) {
     console.log(JSON.stringify(results, null, 2));
     return failures ? 1 : 0;
   }
   for (const [file, result] of Object.entries(results)) {
     if ('error' in result) {
-      console.log(`${file}: error: ${result.error}`);
+      console.error(`memegen analyze: ${file}: ${result.error}`);
       continue;
     }
     console.log(`${file}: ${result.width}×${result.height}, ${result.faces.length} face(s)`);

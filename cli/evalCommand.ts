@@ -7,7 +7,7 @@ import {
   readEnsemble,
   readManifest,
 } from '../functions/core';
-import { listLabelledImages, withoutDuplicatesOf } from '../models/eval/dataset';
+import { LabelledImage, listLabelledImages, withoutDuplicatesOf } from '../models/eval/dataset';
 import { chosen, decodeDataset, predictDataset } from '../models/eval/expressions';
 import { ClassificationMetrics, metricsOf } from '../models/eval/metrics';
 import { pct, table } from './format';
@@ -20,6 +20,11 @@ export interface EvalReport {
 export async function evaluateExpressions(dir: string, excludeDuplicatesOf?: string): Promise<EvalReport> {
   let items = listLabelledImages(dir);
   if (excludeDuplicatesOf) items = (await withoutDuplicatesOf(items, excludeDuplicatesOf)).kept;
+  return evaluateLabelledImages(items);
+}
+
+/** Every ensemble member's and the ensemble's metrics on these crops. */
+export async function evaluateLabelledImages(items: LabelledImage[]): Promise<EvalReport> {
   const labels = items.map((i) => i.labelIndex);
   const images = await decodeDataset(items);
   const manifest = readManifest();

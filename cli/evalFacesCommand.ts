@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DetectorOptions, readManifest } from '../functions/core';
 import { parseAnnotations } from '../models/eval/detection';
+import { EvalInputError } from '../models/eval/inputError';
 import { medianOf, OperatingPoint, operatingPoint, runDetector } from '../models/eval/detectorEval';
 import { pct, table } from './format';
 
@@ -16,7 +17,14 @@ export async function evaluateFaces(
   annotationsPath: string,
   options: Partial<DetectorOptions>,
 ): Promise<FaceEvalReport> {
-  const annotations = parseAnnotations(JSON.parse(readFileSync(annotationsPath, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(annotationsPath, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new EvalInputError(`${annotationsPath} is not JSON (${error.message})`);
+  }
+  const annotations = parseAnnotations(json);
   const run = await runDetector(readManifest(), imagesDir, annotations, options);
   return {
     model: run.options.model,

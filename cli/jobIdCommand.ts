@@ -6,7 +6,8 @@ import { UsageError } from './usage';
 export function jobIdCommand(urls: string[], publicBaseUrl: string | undefined, json: boolean): number {
   if (urls.length === 0)
     throw new UsageError(
-      'job-id needs gs://BUCKET/OBJECT#GENERATION (from `gsutil ls -a gs://BUCKET/OBJECT`)',
+      'needs gs://BUCKET/OBJECT#GENERATION (from `gsutil ls -a gs://BUCKET/OBJECT`)',
+      'job-id',
     );
   const base = (publicBaseUrl ?? process.env.PUBLIC_BASE_URL)?.replace(/\/+$/, '');
   const rows = urls.map((url) => {
@@ -14,7 +15,7 @@ export function jobIdCommand(urls: string[], publicBaseUrl: string | undefined, 
     try {
       object = parseGsUrl(url);
     } catch (error) {
-      throw new UsageError((error as Error).message);
+      throw new UsageError((error as Error).message, 'job-id');
     }
     const id = jobIdFor(object);
     return { url, id, ...(base && { statusUrl: `${base}/${statusObjectName(id)}` }) };

@@ -10,7 +10,8 @@ const PHOTOS = join(__dirname, '..', 'test', 'photos');
 const OUT = join(__dirname, 'gallery');
 
 const GALLERY: { file: string; photo: string; options: MakeMemeOptions }[] = [
-  { file: 'classic.jpg', photo: 'faceapi_sample1.jpg', options: { style: 'classic', seed: 'gallery-1' } },
+  // A group of five: the caption reads the whole group, and the text keeps off every face.
+  { file: 'classic.jpg', photo: 'faceapi_sample5.jpg', options: { style: 'classic', seed: 'gallery-1' } },
   { file: 'label.jpg', photo: 'matplotlib_grace_hopper.jpg', options: { style: 'label', seed: 'gallery-2' } },
   { file: 'faces.jpg', photo: 'faceapi_sample4.jpg', options: { style: 'faces', seed: 'gallery-3' } },
   {

@@ -1,15 +1,19 @@
 # The three Cloud Functions (2nd gen), built from the same zip (npm run package:functions);
-# functions/index.ts registers all three entry points.
+# functions/index.ts registers every entry point and each loads only its own module
+# (functions/entries/). Images go to our own Artifact Registry repository, which has a
+# cleanup policy (registry.tf).
+
 
 resource "google_cloudfunctions2_function" "analyze" {
-  name        = "${var.name_prefix}-analyze"
+  name        = local.function_names.analyze
   location    = var.region
   description = "memegen: an upload landed in the inbox → faces and expressions → a render request"
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = "analyze"
-    service_account = google_service_account.build.id
+    runtime           = "nodejs22"
+    entry_point       = "analyze"
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -35,14 +39,15 @@ resource "google_cloudfunctions2_function" "analyze" {
 }
 
 resource "google_cloudfunctions2_function" "render" {
-  name        = "${var.name_prefix}-render"
+  name        = local.function_names.render
   location    = var.region
   description = "memegen: a render request → the meme and its final status in the public bucket"
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = "render"
-    service_account = google_service_account.build.id
+    runtime           = "nodejs22"
+    entry_point       = "render"
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -68,14 +73,15 @@ resource "google_cloudfunctions2_function" "render" {
 }
 
 resource "google_cloudfunctions2_function" "upload" {
-  name        = "${var.name_prefix}-upload"
+  name        = local.function_names.upload
   location    = var.region
   description = "memegen: the upload page and signed upload URLs"
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = "upload"
-    service_account = google_service_account.build.id
+    runtime           = "nodejs22"
+    entry_point       = "upload"
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -98,13 +104,4 @@ resource "google_cloudfunctions2_function" "upload" {
   }
 
   depends_on = [google_project_service.apis, time_sleep.iam_propagation]
-}
-
-# Warns at plan/apply time if the page would be served from an origin the inbox's CORS
-# rule does not allow (browsers would then fail to PUT the photo).
-check "upload_page_origin" {
-  assert {
-    condition     = contains(local.page_origins, regex("^https://[^/]+", google_cloudfunctions2_function.upload.service_config[0].uri))
-    error_message = "The upload page's origin is not in the inbox bucket's CORS origins."
-  }
 }

@@ -1,6 +1,8 @@
 # One service account per function, each with exactly what its code does; one for Pub/Sub's
-# pushes; one for building the functions. Every binding is on a single resource except the
-# build account's (see below).
+# pushes; one for building the functions. Every binding is on a single resource, except the
+# build account's log writing and its (conditional) access to Cloud Functions' source
+# bucket, which only exist at project level (see below). The deployer account that applies
+# all this is made by bootstrap.sh (README.md, "Deployer").
 
 resource "google_service_account" "analyze" {
   account_id   = "${var.name_prefix}-analyze"
@@ -32,6 +34,8 @@ resource "google_service_account" "build" {
   depends_on   = [google_project_service.apis]
 }
 
+# ---- Custom roles: the storage permissions the functions' code uses, and no more ----------
+
 # Read an upload (metadata and bytes: storage.objects.get) and delete it (after the meme is
 # done, or a permanent failure). No list, no create: functions never write to the inbox.
 resource "google_project_iam_custom_role" "inbox_consumer" {
@@ -39,6 +43,27 @@ resource "google_project_iam_custom_role" "inbox_consumer" {
   title       = "memegen inbox consumer"
   description = "Read and delete single objects in the memegen inbox bucket"
   permissions = ["storage.objects.get", "storage.objects.delete"]
+  depends_on  = [google_project_service.apis]
+}
+
+# Status documents and memes are written with generation preconditions: read (get), write
+# a new object (create), and overwrite one (GCS requires delete for that). No list: nothing
+# ever lists the public bucket, and a list would reveal every job id.
+resource "google_project_iam_custom_role" "status_writer" {
+  role_id     = "${replace(var.name_prefix, "-", "_")}StatusWriter"
+  title       = "memegen status writer"
+  description = "Read, create and overwrite single objects in the memegen public bucket"
+  permissions = ["storage.objects.get", "storage.objects.create", "storage.objects.delete"]
+  depends_on  = [google_project_service.apis]
+}
+
+# upload only ever writes the first ("queued") status of a fresh random job id, with a
+# does-not-exist precondition: read and create, never overwrite.
+resource "google_project_iam_custom_role" "status_creator" {
+  role_id     = "${replace(var.name_prefix, "-", "_")}StatusCreator"
+  title       = "memegen status creator"
+  description = "Read and create single objects in the memegen public bucket"
+  permissions = ["storage.objects.get", "storage.objects.create"]
   depends_on  = [google_project_service.apis]
 }
 
@@ -50,11 +75,9 @@ resource "google_storage_bucket_iam_member" "inbox_analyze" {
   member = google_service_account.analyze.member
 }
 
-# Status documents are read-modify-write with generation preconditions: get, create, and
-# delete (an overwrite) objects. objectUser is that (plus list) on this bucket only.
 resource "google_storage_bucket_iam_member" "public_analyze" {
   bucket = google_storage_bucket.public.name
-  role   = "roles/storage.objectUser"
+  role   = google_project_iam_custom_role.status_writer.name
   member = google_service_account.analyze.member
 }
 
@@ -74,7 +97,7 @@ resource "google_storage_bucket_iam_member" "inbox_render" {
 
 resource "google_storage_bucket_iam_member" "public_render" {
   bucket = google_storage_bucket.public.name
-  role   = "roles/storage.objectUser"
+  role   = google_project_iam_custom_role.status_writer.name
   member = google_service_account.render.member
 }
 
@@ -88,10 +111,9 @@ resource "google_storage_bucket_iam_member" "inbox_upload" {
   member = google_service_account.upload.member
 }
 
-# The "queued" status is written with a precondition (get + create).
 resource "google_storage_bucket_iam_member" "public_upload" {
   bucket = google_storage_bucket.public.name
-  role   = "roles/storage.objectUser"
+  role   = google_project_iam_custom_role.status_creator.name
   member = google_service_account.upload.member
 }
 
@@ -138,17 +160,58 @@ resource "google_cloud_run_service_iam_member" "upload_public" {
 
 # ---- Builds ---------------------------------------------------------------------------------
 
-# Cloud Build runs the buildpack as this account: the roles Google documents for a custom
-# function build account (logs, the gcf-artifacts image repository, and the gcf-v2-sources
-# bucket Cloud Functions copies the zip into, which it creates itself, hence project level).
-# New projects' default build account often lacks them, so a dedicated one is used.
-resource "google_project_iam_member" "build" {
-  for_each = toset([
-    "roles/logging.logWriter",
-    "roles/artifactregistry.writer",
-    "roles/storage.objectAdmin",
-  ])
+# Cloud Build runs the functions' buildpack as this account. Google documents three roles
+# for a custom function build account: log writing, writing images, and objects in the
+# bucket Cloud Functions copies the source zip into. Only log writing stays project-wide
+# (logs have no narrower place to grant it).
+resource "google_project_iam_member" "build_logs" {
   project = var.project_id
-  role    = each.value
+  role    = "roles/logging.logWriter"
   member  = google_service_account.build.member
+}
+
+# Images: on our repository only.
+resource "google_artifact_registry_repository_iam_member" "build_images" {
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.build.member
+}
+
+# Sources: Cloud Functions makes the gcf-v2-sources-<project number>-<region> bucket itself
+# (so there is no bucket to grant on before the first build); the condition limits the
+# grant to that bucket and its objects, not the Terraform state or any other bucket.
+resource "google_project_iam_member" "build_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectAdmin"
+  member  = google_service_account.build.member
+  condition {
+    title       = "gcf-v2-sources only"
+    description = "Cloud Functions' own copy of the source zip; nothing else in Cloud Storage"
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${local.gcf_sources_bucket}\")"
+  }
+}
+
+locals {
+  gcf_sources_bucket = "gcf-v2-sources-${data.google_project.this.number}-${var.region}"
+}
+
+# ---- The deployer ------------------------------------------------------------------------------
+
+# Creating a function that runs as (or builds as) an account, and a push subscription that
+# signs as one, requires acting as that account. The deployer gets that on these accounts
+# only, not project-wide (which would include the default accounts, often Editors).
+resource "google_service_account_iam_member" "deployer_acts_as" {
+  for_each = {
+    for name, account in {
+      analyze = google_service_account.analyze.name
+      render  = google_service_account.render.name
+      upload  = google_service_account.upload.name
+      invoker = google_service_account.invoker.name
+      build   = google_service_account.build.name
+    } : name => account if var.deployer_service_account != ""
+  }
+  service_account_id = each.value
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${var.deployer_service_account}"
 }

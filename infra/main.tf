@@ -1,18 +1,26 @@
 # memegen on Google Cloud: see README.md in this folder for every resource and binding.
 
+locals {
+  apis = concat(
+    [
+      "artifactregistry.googleapis.com",
+      "cloudbuild.googleapis.com",
+      "cloudfunctions.googleapis.com",
+      "cloudresourcemanager.googleapis.com",
+      "iam.googleapis.com",
+      "iamcredentials.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
+      "pubsub.googleapis.com",
+      "run.googleapis.com",
+      "storage.googleapis.com",
+    ],
+    local.budget_enabled ? ["billingbudgets.googleapis.com"] : [],
+  )
+}
+
 resource "google_project_service" "apis" {
-  for_each = toset([
-    "artifactregistry.googleapis.com",
-    "cloudbuild.googleapis.com",
-    "cloudfunctions.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
-    "eventarc.googleapis.com",
-    "iam.googleapis.com",
-    "iamcredentials.googleapis.com",
-    "pubsub.googleapis.com",
-    "run.googleapis.com",
-    "storage.googleapis.com",
-  ])
+  for_each           = toset(local.apis)
   service            = each.value
   disable_on_destroy = false
 }
@@ -22,8 +30,18 @@ data "google_project" "this" {
   depends_on = [google_project_service.apis]
 }
 
-# The Cloud Storage service agent publishes the inbox's notifications.
+# The Cloud Storage service agent publishes the inbox's notifications (reading it makes
+# Google create the agent if it does not exist yet).
 data "google_storage_project_service_account" "gcs" {
+  depends_on = [google_project_service.apis]
+}
+
+# The Pub/Sub service agent signs the pushes' OIDC tokens and forwards dead letters. Google
+# creates it lazily, so on a new project granting it roles can fail with "service account
+# does not exist"; this makes sure it exists first.
+resource "google_project_service_identity" "pubsub" {
+  provider   = google-beta
+  service    = "pubsub.googleapis.com"
   depends_on = [google_project_service.apis]
 }
 
@@ -32,8 +50,15 @@ locals {
   public_bucket = "${var.project_id}-${var.name_prefix}-public"
   source_bucket = "${var.project_id}-${var.name_prefix}-source"
 
-  # The Pub/Sub service agent: pushes with OIDC tokens, forwards to the dead-letter topic.
-  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  # Every function's name: the functions and everything that watches them (alerts, log
+  # metrics, the dashboard) take them from here, so the watchers do not wait for the builds.
+  function_names = {
+    analyze = "${var.name_prefix}-analyze"
+    render  = "${var.name_prefix}-render"
+    upload  = "${var.name_prefix}-upload"
+  }
+
+  pubsub_service_agent = google_project_service_identity.pubsub.member
 
   public_base_url = "https://storage.googleapis.com/${local.public_bucket}"
 
@@ -66,13 +91,32 @@ locals {
   ))
 }
 
-# IAM changes take a minute or two to reach every Google service: wait before the functions
-# are built (build service account) and before Pub/Sub starts pushing (invoker, token creator).
+# IAM changes take a minute or two to reach every Google service. The first apply would
+# otherwise fail now and then: a build refused for want of the build account's roles, a
+# function refused because the deployer may not yet act as its account, the inbox
+# notification refused because the Storage agent may not yet publish. So the functions and
+# the notification wait for these grants to settle.
 resource "time_sleep" "iam_propagation" {
   create_duration = "60s"
   depends_on = [
-    google_project_iam_member.build,
+    google_project_iam_member.build_logs,
+    google_project_iam_member.build_sources,
+    google_artifact_registry_repository_iam_member.build_images,
+    google_service_account_iam_member.deployer_acts_as,
     google_service_account_iam_member.invoker_token_creator,
     google_service_account_iam_member.upload_sign_blob,
+    google_pubsub_topic_iam_member.uploads_storage_publisher,
   ]
+}
+
+# The push identity may invoke analyze and render only once their Cloud Run services exist,
+# so after the functions; Pub/Sub starts pushing as soon as a subscription exists, and a
+# push refused with 403 uses up one of the message's delivery attempts. So the
+# subscriptions wait for these grants too (again when one is replaced).
+resource "time_sleep" "invoker_propagation" {
+  create_duration = "60s"
+  triggers = {
+    analyze = google_cloud_run_service_iam_member.analyze_invoker.id
+    render  = google_cloud_run_service_iam_member.render_invoker.id
+  }
 }

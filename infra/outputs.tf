@@ -51,6 +51,26 @@ output "function_names" {
   }
 }
 
+output "docker_repository" {
+  description = "Artifact Registry repository of the functions' images (with its cleanup policy)."
+  value       = google_artifact_registry_repository.functions.id
+}
+
+output "dashboard_url" {
+  description = "The Cloud Monitoring dashboard (memes per minute, stage latencies, errors, backlog)."
+  value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.main.id), 3)}?project=${var.project_id}"
+}
+
+output "alert_policies" {
+  description = "Alert policy names; they notify alert_email (if set)."
+  value = {
+    dead_letters = google_monitoring_alert_policy.dead_letters.name
+    push_backlog = google_monitoring_alert_policy.push_backlog.name
+    function_5xx = google_monitoring_alert_policy.function_5xx.name
+    error_logs   = google_monitoring_alert_policy.error_logs.name
+  }
+}
+
 output "service_accounts" {
   description = "Service account emails."
   value = {

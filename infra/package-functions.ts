@@ -1,38 +1,35 @@
 /**
- * Builds the source zip that Terraform uploads for the three Cloud Functions
+ * Builds the source zip that Terraform uploads for the Cloud Functions
  * (`npm run package:functions`, default output infra/build/functions-source.zip).
  *
  * What the Cloud Functions Node.js buildpack does with it: `npm ci` (honouring
  * package-lock.json and .npmrc), then the `gcp-build` script if there is one, else the
  * `build` script; with no build step it installs with NODE_ENV=production, i.e. without
- * devDependencies. So the zip carries:
+ * devDependencies. The zip holds only what that needs and what the functions run (ZIP_GROUPS):
  *
- *   - dist/, compiled here from the zip's own copy of the sources (tsc -p tsconfig.build.json),
- *     so its source maps point at functions/ inside the zip;
  *   - a deploy-time package.json: the project's, with every script replaced by an empty
- *     `gcp-build`. No build runs in the cloud, `prepare` (= tsc) is not run by `npm ci`, and
- *     the devDependencies (TensorFlow.js, the model packages, Playwright: ~550 MB) are never
- *     downloaded. dependencies and devDependencies are kept as they are, so package-lock.json
- *     stays in sync with it and `npm ci` accepts it. (The other way, stripping the
- *     devDependencies but typescript and letting the buildpack compile, would need a
- *     rewritten lock file and a slower build for the same result.)
- *   - package-lock.json and .npmrc: .npmrc sets onnxruntime-node-install=skip; without it
+ *     `gcp-build` and no `bin`. No build runs in the cloud, `prepare` (= tsc) is not run by
+ *     `npm ci`, and the devDependencies (TensorFlow.js, the model packages, Playwright:
+ *     ~550 MB) are never downloaded. dependencies and devDependencies are kept as they are,
+ *     so package-lock.json stays in sync with it and `npm ci` accepts it;
+ *   - package-lock.json and .npmrc: .npmrc sets ignore-scripts=true; without it
  *     onnxruntime-node's install script downloads the CUDA execution provider;
- *   - what the code reads at run time beside itself: functions/** (fonts, the upload page,
- *     the caption library; the TypeScript sources too, for reading and source maps), the
- *     model manifests models/*.json and the ONNX models the runtime uses (those models.json
- *     marks shipped, plus any that ensemble.json or detector.json names), each checked
- *     against models.json's sha256; bin/ and the tsconfig files.
+ *   - dist/functions/: functions/ compiled here alone (no source maps, no declarations), so
+ *     nothing of the CLI, the local stack or the tooling can be reached from it; with the
+ *     caption library's JSON, which the compiled modules import;
+ *   - what the code reads beside itself at run time: the upload page's files, the bundled
+ *     font file, the model manifests models/*.json and the ONNX models the runtime uses
+ *     (those models.json marks shipped, plus any that ensemble.json or detector.json
+ *     names), each checked against models.json's sha256.
  *
- * Not test/, docs/, bench/, node_modules, dist/ of the working tree or .cache. The zip is
- * written here (no `zip` binary needed) with fixed timestamps and sorted entries, so the
- * same tree always gives the same bytes, and the same md5: Terraform names the uploaded
- * object after that md5, so a changed build redeploys and an unchanged one does not.
+ * No TypeScript, tests, docs, bench, bin, CLI, local stack or tooling. The zip is written
+ * here (no `zip` binary needed) with fixed timestamps and sorted entries, so the same tree
+ * always gives the same bytes, and the same md5: Terraform names the uploaded object after
+ * that md5, so a changed build redeploys and an unchanged one does not.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -40,21 +37,40 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { PAGE_CONTENT_TYPES } from '../functions/cloud/page';
 
 export const DEFAULT_OUT = join('infra', 'build', 'functions-source.zip');
 
-/** Files the buildpack needs at the root of the zip. */
-const ROOT_FILES = ['package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json'];
-/** Folders shipped whole (less JUNK). */
-const TREES = ['functions', 'bin'];
-const JUNK = /(^|\/)(\.DS_Store|Thumbs\.db|[^/]*\.log|\.tsbuildinfo|node_modules(\/.*)?)$/;
+/** Files the buildpack needs at the root of the zip (package.json is written, not copied). */
+const ROOT_FILES = ['package-lock.json', '.npmrc'];
+const FONT_FILE = /\.(ttf|otf|woff2?)$/;
+
+/**
+ * Every file of the zip belongs to exactly one of these groups (the packager's summary and
+ * test/infra-package.test.ts list the zip by them).
+ */
+export const ZIP_GROUPS: { name: string; test: (file: string) => boolean }[] = [
+  { name: 'deploy manifests', test: (f) => ['package.json', ...ROOT_FILES].includes(f) },
+  { name: 'compiled functions', test: (f) => /^dist\/functions\/.+\.js$/.test(f) },
+  { name: 'caption library', test: (f) => /^dist\/functions\/core\/captions\/[^/]+\.json$/.test(f) },
+  {
+    name: 'upload page',
+    test: (f) => /^functions\/cloud\/page\/[^/]+$/.test(f) && extname(f) in PAGE_CONTENT_TYPES,
+  },
+  { name: 'fonts', test: (f) => /^functions\/assets\/fonts\/[^/]+$/.test(f) && FONT_FILE.test(f) },
+  { name: 'model manifests', test: (f) => /^models\/[^/]+\.json$/.test(f) },
+  { name: 'models', test: (f) => /^models\/[^/]+\.onnx$/.test(f) },
+];
+
+export function zipGroup(file: string): string | undefined {
+  return ZIP_GROUPS.find((group) => group.test(file))?.name;
+}
 
 export interface PackageOptions {
   /** The project root (default: the folder above infra/). */
@@ -69,6 +85,8 @@ export interface PackageResult {
   bytes: number;
   md5: string;
   files: string[];
+  /** Per group of ZIP_GROUPS: files and bytes before compression. */
+  groups: Record<string, { files: number; bytes: number }>;
 }
 
 export function packageFunctions(options: PackageOptions = {}): PackageResult {
@@ -77,43 +95,56 @@ export function packageFunctions(options: PackageOptions = {}): PackageResult {
   const log = options.log ?? (() => undefined);
   const stage = mkdtempSync(join(tmpdir(), 'memegen-functions-'));
   try {
-    const sources = sourceFiles(root);
-    for (const file of sources) {
-      mkdirSync(dirname(join(stage, file)), { recursive: true });
-      copyFileSync(join(root, file), join(stage, file));
-      chmodSync(join(stage, file), statSync(join(root, file)).mode & 0o777);
+    const sources = functionSources(root);
+    log(`compiling ${sources.length} TypeScript files of functions/ into dist/functions/`);
+    compile(root, stage, sources);
+    const entries = new Map<string, Buffer>();
+    entries.set(
+      'package.json',
+      Buffer.from(deployPackageJson(readFileSync(join(root, 'package.json'), 'utf8'))),
+    );
+    for (const file of runtimeFiles(root)) entries.set(file, readFileSync(join(root, file)));
+    for (const file of listFiles(join(stage, 'dist', 'functions')))
+      entries.set(`dist/functions/${file}`, readFileSync(join(stage, 'dist', 'functions', file)));
+    const files = [...entries.keys()].sort();
+    const strays = files.filter((file) => zipGroup(file) === undefined);
+    if (strays.length > 0)
+      throw new Error(`files that belong to no group of ZIP_GROUPS: ${strays.join(', ')}`);
+    const groups: PackageResult['groups'] = Object.fromEntries(
+      ZIP_GROUPS.map((group) => [group.name, { files: 0, bytes: 0 }]),
+    );
+    for (const file of files) {
+      const group = groups[zipGroup(file)!];
+      group.files += 1;
+      group.bytes += entries.get(file)!.length;
     }
-    writeFileSync(
-      join(stage, 'package.json'),
-      deployPackageJson(readFileSync(join(root, 'package.json'), 'utf8')),
-    );
-    log(`compiling ${sources.filter((f) => f.endsWith('.ts')).length} TypeScript files into dist/`);
-    compile(root, stage);
-    const files = listFiles(stage).filter((file) => !JUNK.test(file));
-    const zip = writeZip(
-      files.map((name) => ({
-        name,
-        data: readFileSync(join(stage, name)),
-        mode: statSync(join(stage, name)).mode & 0o777,
-      })),
-    );
+    const zip = writeZip(files.map((name) => ({ name, data: entries.get(name)!, mode: 0o644 })));
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, zip);
-    return { out, bytes: zip.length, md5: createHash('md5').update(zip).digest('hex'), files };
+    return { out, bytes: zip.length, md5: createHash('md5').update(zip).digest('hex'), files, groups };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }
 
-/** Every file of the project that goes into the zip before compiling, sorted. */
-export function sourceFiles(root: string): string[] {
+/** The TypeScript the functions are compiled from: functions/**\/*.ts but the asset tools. */
+export function functionSources(root: string): string[] {
+  return listFiles(join(root, 'functions'))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.startsWith('assets/'))
+    .map((file) => `functions/${file}`);
+}
+
+/** The files of the project the zip carries as they are, sorted. */
+export function runtimeFiles(root: string): string[] {
   const files = new Set<string>();
   for (const file of ROOT_FILES) {
     if (!existsSync(join(root, file))) throw new Error(`${file} is missing: the buildpack needs it`);
     files.add(file);
   }
-  for (const tree of TREES)
-    for (const file of listFiles(join(root, tree))) if (!JUNK.test(file)) files.add(`${tree}/${file}`);
+  for (const file of readdirSync(join(root, 'functions', 'cloud', 'page')))
+    if (extname(file) in PAGE_CONTENT_TYPES) files.add(`functions/cloud/page/${file}`);
+  for (const file of readdirSync(join(root, 'functions', 'assets', 'fonts')))
+    if (FONT_FILE.test(file)) files.add(`functions/assets/fonts/${file}`);
   for (const file of readdirSync(join(root, 'models')))
     if (file.endsWith('.json')) files.add(`models/${file}`);
   for (const file of shippedModels(root)) files.add(`models/${file}`);
@@ -157,9 +188,9 @@ export function shippedModels(root: string): string[] {
   return files;
 }
 
-/** The package.json that is deployed: no scripts but an empty gcp-build (see the header). */
+/** The package.json that is deployed: no scripts but an empty gcp-build, no bin (see the header). */
 export function deployPackageJson(source: string): string {
-  const pkg = JSON.parse(source) as Record<string, unknown>;
+  const { bin: _bin, ...pkg } = JSON.parse(source) as Record<string, unknown>;
   const deployed = {
     ...pkg,
     scripts: { 'gcp-build': '' },
@@ -168,12 +199,42 @@ export function deployPackageJson(source: string): string {
   return `${JSON.stringify(deployed, null, 2)}\n`;
 }
 
-function compile(root: string, stage: string): void {
+/**
+ * Compiles functions/ alone into <stage>/dist/functions with the project's compiler
+ * options (no source maps or declarations: nothing in the cloud reads them).
+ */
+function compile(root: string, stage: string, sources: string[]): void {
+  for (const file of sources) {
+    mkdirSync(dirname(join(stage, file)), { recursive: true });
+    copyFileSync(join(root, file), join(stage, file));
+  }
+  // JSON the sources import (the caption library) is emitted beside the compiled modules.
+  for (const file of listFiles(join(root, 'functions')))
+    if (file.endsWith('.json') && !file.startsWith('assets/') && !file.startsWith('cloud/page/'))
+      copyFileSync(join(root, 'functions', file), join(stage, 'functions', file));
+  const project = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as {
+    compilerOptions: Record<string, unknown>;
+  };
+  writeFileSync(
+    join(stage, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        ...project.compilerOptions,
+        types: ['node'],
+        rootDir: '.',
+        outDir: 'dist',
+        sourceMap: false,
+        declaration: false,
+      },
+      include: ['functions/**/*.ts'],
+      exclude: ['functions/assets/**'],
+    }),
+  );
   // The staged tree compiles against the project's node_modules (types), through a link.
   symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
   try {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', join(stage, 'tsconfig.build.json')], {
+    const result = spawnSync(process.execPath, [tsc, '-p', join(stage, 'tsconfig.json')], {
       cwd: stage,
       encoding: 'utf8',
     });
@@ -326,6 +387,10 @@ if (require.main === module) {
     console.log(
       `${relative(process.cwd(), result.out) || result.out}: ${result.files.length} files, ${(result.bytes / 1048576).toFixed(1)} MB, md5 ${result.md5}`,
     );
+    for (const [group, { files, bytes }] of Object.entries(result.groups))
+      console.log(
+        `  ${group.padEnd(20)} ${String(files).padStart(4)} files ${(bytes / 1024).toFixed(0).padStart(7)} KiB`,
+      );
   } catch (error) {
     console.error(`package:functions: ${(error as Error).message}`);
     process.exit(1);

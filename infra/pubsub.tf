@@ -63,10 +63,10 @@ resource "google_pubsub_subscription" "analyze" {
     }
   }
 
+  # Pushes start at once: only after the push identity may invoke the function everywhere.
   depends_on = [
-    google_cloud_run_service_iam_member.analyze_invoker,
     google_pubsub_topic_iam_member.dead_letter_publisher,
-    time_sleep.iam_propagation,
+    time_sleep.invoker_propagation,
   ]
 }
 
@@ -105,14 +105,14 @@ resource "google_pubsub_subscription" "render" {
     }
   }
 
+  # Pushes start at once: only after the push identity may invoke the function everywhere.
   depends_on = [
-    google_cloud_run_service_iam_member.render_invoker,
     google_pubsub_topic_iam_member.dead_letter_publisher,
-    time_sleep.iam_propagation,
+    time_sleep.invoker_propagation,
   ]
 }
 
-# Dead letters wait here to be inspected:
+# Dead letters wait here to be inspected (an alert fires while any waits, monitoring.tf):
 #   gcloud pubsub subscriptions pull memegen-dead-letter --limit 10 --auto-ack
 resource "google_pubsub_subscription" "dead_letter" {
   name                       = "${var.name_prefix}-dead-letter"

@@ -19,6 +19,12 @@ resource "google_storage_bucket" "inbox" {
     }
   }
 
+  # No soft delete: a deleted upload is someone's face photo, which must really be gone
+  # when render deletes it, not kept (and billed) for Cloud Storage's default 7 days.
+  soft_delete_policy {
+    retention_duration_seconds = 0
+  }
+
   # The page PUTs the photo with the signed URL straight from the browser.
   cors {
     origin = local.page_origins
@@ -46,7 +52,8 @@ resource "google_storage_notification" "inbox_uploads" {
   payload_format = "JSON_API_V1"
   event_types    = ["OBJECT_FINALIZE"]
 
-  depends_on = [google_pubsub_topic_iam_member.uploads_storage_publisher]
+  # Creating it checks that the Storage agent may publish: after that grant has settled.
+  depends_on = [google_pubsub_topic_iam_member.uploads_storage_publisher, time_sleep.iam_propagation]
 }
 
 # ---- Public: memes and status documents ---------------------------------------------------
@@ -58,6 +65,13 @@ resource "google_storage_bucket" "public" {
   uniform_bucket_level_access = true
   public_access_prevention    = "inherited"
   force_destroy               = var.force_destroy
+
+  # No soft delete: every status update overwrites the status document, and each
+  # overwritten generation would otherwise be kept (and billed) for 7 days; memes deleted
+  # after public_retention_days should be gone too.
+  soft_delete_policy {
+    retention_duration_seconds = 0
+  }
 
   lifecycle_rule {
     condition {
@@ -100,6 +114,10 @@ resource "google_storage_bucket" "source" {
 
   # No lifecycle rule: Terraform replaces the object (new md5, new name) on every new build,
   # deleting the previous one, and Cloud Functions keeps its own copy of what it deployed.
+  # No soft delete either: replaced zips are of no use.
+  soft_delete_policy {
+    retention_duration_seconds = 0
+  }
 
   depends_on = [google_project_service.apis]
 }

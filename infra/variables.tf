@@ -115,11 +115,14 @@ variable "worker_ingress" {
 }
 
 # ---- Function sizes -------------------------------------------------------------------
+# Memory and vCPUs follow from what `npm run bench:functions` measured at these
+# concurrencies (README.md, "Sizes"; the rule is infra/sizing.ts and a test checks these
+# defaults against it). Max instances and timeouts are choices, not measurements.
 
 variable "analyze" {
-  description = "Size of the analyze function. Concurrency 4 on 2 vCPUs: each request alternates between sharp's decoding and onnxruntime's inference (both on native threads), so a few in flight keep both CPUs busy; more only queue and add memory (a decoded photo is up to ~200 MB at the 50 MP limit)."
+  description = "Size of the analyze function. A few requests in flight overlap one's download and status writes with another's inference; each decodes its photo at most 2048 px a side, so memory grows little per request."
   type = object({
-    memory          = optional(string, "2Gi")
+    memory          = optional(string, "1Gi")
     cpu             = optional(string, "2")
     concurrency     = optional(number, 4)
     max_instances   = optional(number, 10)
@@ -129,11 +132,11 @@ variable "analyze" {
 }
 
 variable "render" {
-  description = "Size of the render function. Drawing with the canvas is CPU-bound on the JavaScript thread, so 1 vCPU gains nothing from more than a few requests in flight; 4 overlaps the storage reads and writes while keeping full-size decodes within 1 GiB."
+  description = "Size of the render function. Drawing is CPU-bound on the JavaScript thread; a few requests in flight overlap the storage reads and writes. At 4 the measured CPU and memory sat right on the boundary of the next size up (README.md, \"Sizes\"); 3 leaves a margin on 1 vCPU."
   type = object({
-    memory          = optional(string, "1Gi")
+    memory          = optional(string, "512Mi")
     cpu             = optional(string, "1")
-    concurrency     = optional(number, 4)
+    concurrency     = optional(number, 3)
     max_instances   = optional(number, 10)
     timeout_seconds = optional(number, 120)
   })
@@ -141,15 +144,98 @@ variable "render" {
 }
 
 variable "upload" {
-  description = "Size of the upload function (page, signed URLs): I/O-bound, ~20 ms of CPU a request, ~120 MB resident after loading the shared entry module, so many requests share one instance. Concurrency above 1 needs a whole vCPU."
+  description = "Size of the upload function (page, signed URLs): I/O-bound, ~20 ms of CPU a request, so many requests share one instance (40 fit 1 vCPU by the sizing rule; more instances start quickly). Concurrency above 1 needs a whole vCPU."
   type = object({
     memory          = optional(string, "256Mi")
     cpu             = optional(string, "1")
-    concurrency     = optional(number, 80)
+    concurrency     = optional(number, 40)
     max_instances   = optional(number, 10)
     timeout_seconds = optional(number, 30)
   })
   default = {}
+}
+
+# ---- Deployer, images ---------------------------------------------------------------------
+
+variable "deployer_service_account" {
+  description = "Email of the account that applies this (bootstrap.sh makes <name_prefix>-deployer; cloudbuild.yaml passes it). It may then act as the functions', the build's and the push identity's accounts, which deploying them requires. Empty when you apply as yourself with Owner."
+  type        = string
+  default     = ""
+}
+
+variable "images_kept" {
+  description = "Newest versions of each function image (and build cache) the registry's cleanup policy always keeps."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.images_kept >= 1
+    error_message = "images_kept must be at least 1: the newest image is what the live revision runs."
+  }
+}
+
+variable "image_max_age_days" {
+  description = "Older image versions than the kept ones are deleted after this many days."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.image_max_age_days >= 1
+    error_message = "image_max_age_days must be at least 1."
+  }
+}
+
+# ---- Alerts, budget -------------------------------------------------------------------------
+
+variable "alert_email" {
+  description = "Email address the alerts are sent to (a Cloud Monitoring email channel). Empty: the alert policies still exist and show in the console, but notify nobody."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an email address, or empty."
+  }
+}
+
+variable "alert_5xx_per_minute" {
+  description = "A function answering more than this many 5xx a minute, averaged over 5 minutes, raises an alert (analyze and render answer 5xx when Pub/Sub should deliver again)."
+  type        = number
+  default     = 1
+}
+
+variable "alert_unacked_minutes" {
+  description = "A message waiting longer than this on a push subscription raises an alert."
+  type        = number
+  default     = 5
+}
+
+variable "billing_account" {
+  description = "Billing account id (XXXXXX-XXXXXX-XXXXXX) for the optional monthly budget; with monthly_budget > 0 a budget for this project is made there (the deployer then needs Billing Account Costs Manager on it)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.billing_account == "" || can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "billing_account must look like 012345-6789AB-CDEF01, or be empty."
+  }
+}
+
+variable "monthly_budget" {
+  description = "Monthly budget for this project in budget_currency; alerts at 50, 90 and 100 % (actual) and 100 % (forecast) go to the billing account's admins and alert_email. 0: no budget."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.monthly_budget >= 0
+    error_message = "monthly_budget must be 0 (none) or more."
+  }
+}
+
+variable "budget_currency" {
+  description = "Currency of monthly_budget: the billing account's currency."
+  type        = string
+  default     = "USD"
 }
 
 # ---- Optional function settings (functions/cloud/config.ts SETTINGS; defaults equal the code's) ----

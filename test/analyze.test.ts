@@ -46,8 +46,9 @@ describe('analyzeImage', () => {
     }
   });
 
-  // Known limitation, kept visible: BlazeFace scores this cat's face 0.74, above the
-  // shipped 0.7 threshold (chosen on WIDER FACE). When this starts passing, make it a plain test.
+  // Known limitation, kept visible: BlazeFace scores this cat's face 0.74, above the shipped
+  // score floor (minScore in models/detector.json, chosen on WIDER FACE). When this starts
+  // passing, make it a plain test.
   it.failing('finds no human face in a photo of a cat', async () => {
     expect((await analyzeImage(photo('skimage_chelsea_noface.png'))).faces).toHaveLength(0);
   });

@@ -1,39 +1,81 @@
 /**
- * The shipped detector settings reproduce, on the WIDER FACE subset, the recall and
- * false-positive rate that `npm run models:detectors` recorded when it chose them.
+ * The shipped detector on real crowd photos: `memegen eval-faces` on a fixed subset of the
+ * WIDER FACE validation images (every tenth of the 300). That the full 300 reproduce the
+ * recall and false-positive rate `npm run models:detectors` recorded is checked by
+ * `npm run models:check`, not here: it takes minutes.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateFaces } from '../cli/evalFacesCommand';
+import { promisify } from 'node:util';
 import { modelsDir } from '../functions/core';
 import { sharedData } from './support/sharedData';
 
+const BIN = join(__dirname, '..', 'bin', 'memegen.js');
+
 interface DetectorConfig {
   options: { model: string; minScore: number };
-  measured: { recall64: number; falsePositivesPerImage: number };
 }
 
-describe('face detection on WIDER FACE (300 validation images)', () => {
+interface Annotation {
+  file: string;
+  faces: { h: number; invalid: number }[];
+}
+
+interface Metrics {
+  images: number;
+  faces: number;
+  found: number;
+  recall: number;
+  falsePositives: number;
+  falsePositivesPerImage: number;
+}
+
+describe('face detection on a fixed subset of WIDER FACE validation (30 images)', () => {
   const recorded = JSON.parse(readFileSync(join(modelsDir(), 'detector.json'), 'utf8')) as DetectorConfig;
-  let report: Awaited<ReturnType<typeof evaluateFaces>>;
+  let subset: Annotation[];
+  let report: { model: string; options: { minScore: number }; faces64: Metrics };
+  let work: string;
 
   beforeAll(async () => {
     const dir = sharedData('faces-boxes');
-    report = await evaluateFaces(dir, join(dir, 'annotations.json'), {});
-  }, 300_000);
+    const all = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8')) as Annotation[];
+    subset = all.filter((_, i) => i % 10 === 0);
+    work = mkdtempSync(join(tmpdir(), 'memegen-wider-'));
+    const annotations = join(work, 'annotations.json');
+    writeFileSync(annotations, JSON.stringify(subset));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'eval-faces', dir, '--annotations', annotations, '--json'],
+      // Killed if it outlives the hook: left running, it would keep Jest from exiting.
+      { maxBuffer: 16 * 1024 * 1024, timeout: 110_000 },
+    );
+    report = JSON.parse(stdout) as typeof report;
+  }, 120_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   it('runs the shipped detector at the shipped operating point', () => {
     expect(report.model).toBe(recorded.options.model);
     expect(report.options.minScore).toBe(recorded.options.minScore);
   });
 
-  it('finds the recorded share of faces ≥ 64 px', () => {
-    expect(report.faces64.faces).toBe(521);
-    expect(report.faces64.recall).toBeCloseTo(recorded.measured.recall64, 2);
+  it('counts every valid annotated face ≥ 64 px and reports consistent rates', () => {
+    const m = report.faces64;
+    expect(m.images).toBe(subset.length);
+    expect(m.faces).toBe(
+      subset.flatMap((image) => image.faces).filter((f) => !f.invalid && f.h >= 64).length,
+    );
+    expect(m.found).toBeLessThanOrEqual(m.faces);
+    expect(m.recall).toBeCloseTo(m.found / m.faces, 10);
+    expect(m.falsePositivesPerImage).toBeCloseTo(m.falsePositives / m.images, 10);
   });
 
-  it('keeps false positives at or under 0.3 per image', () => {
-    expect(report.faces64.falsePositivesPerImage).toBeLessThanOrEqual(0.3);
-    expect(report.faces64.falsePositivesPerImage).toBeCloseTo(recorded.measured.falsePositivesPerImage, 1);
+  it('finds most faces ≥ 64 px in crowds, with few false positives', () => {
+    expect(report.faces64.recall).toBeGreaterThanOrEqual(0.7);
+    expect(report.faces64.falsePositivesPerImage).toBeLessThanOrEqual(0.5);
   });
 });

@@ -1,7 +1,7 @@
 /** The ensemble combines members by fitted per-class weights (a weighted sum or a weighted product); fitting is judged on held-out folds. */
 import { combineAll, EMOTIONS, readEnsemble, readManifest } from '../functions/core';
 import { combine, dominantEmotion } from '../functions/core/expression/ensemble';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricsOf } from '../models/eval/metrics';
@@ -66,8 +66,13 @@ describe('combine: log-linear (weighted product)', () => {
 });
 
 describe('readEnsemble', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
   const write = (config: object) => {
     const dir = mkdtempSync(join(tmpdir(), 'memegen-ensemble-'));
+    dirs.push(dir);
     writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(config));
     return dir;
   };

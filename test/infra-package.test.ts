@@ -1,7 +1,9 @@
 /**
  * infra/package-functions.ts: the source zip the Cloud Functions buildpack receives holds
- * what `npm ci` and the runtime need (lock file, .npmrc, prebuilt dist/, models, fonts,
- * the page) and nothing of the development tree; the same tree gives the same bytes.
+ * what `npm ci` needs and what the functions run (prebuilt dist/functions, the models, the
+ * font, the page) and nothing else: no TypeScript, CLI, local stack, tests or tooling. The
+ * same tree gives the same bytes. (test/function-loading.test.ts runs every function from
+ * the unpacked zip.)
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,11 +11,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  functionSources,
   packageFunctions,
   PackageResult,
   readZip,
   shippedModels,
   writeZip,
+  ZIP_GROUPS,
+  zipGroup,
 } from '../infra/package-functions';
 
 const ROOT = join(__dirname, '..');
@@ -37,43 +42,72 @@ test('packaging the same tree twice gives identical bytes (so the md5-named obje
   expect(first.md5).toBe(second.md5);
 });
 
-test('the zip holds what the buildpack and the runtime need', () => {
-  const names = readZip(readFileSync(first.out)).map((entry) => entry.name);
+test('the zip holds exactly what the functions run, group by group, and nothing of the development tree', () => {
+  const entries = readZip(readFileSync(first.out));
+  const names = entries.map((entry) => entry.name);
   expect(names).toEqual([...names].sort());
-  for (const file of [
-    'package.json',
-    'package-lock.json',
-    '.npmrc',
-    'tsconfig.json',
-    'tsconfig.build.json',
-    'bin/memegen.js',
-    'functions/index.ts',
-    'dist/functions/index.js',
-    'models/models.json',
-    'models/ensemble.json',
+  const byGroup = (group: string): string[] => names.filter((name) => zipGroup(name) === group);
+  // Every file belongs to one group.
+  expect(names.filter((name) => zipGroup(name) === undefined)).toEqual([]);
+  expect(byGroup('deploy manifests')).toEqual(['.npmrc', 'package-lock.json', 'package.json']);
+  // Every module of functions/ compiled, one file each: no source maps, declarations or sources.
+  expect(byGroup('compiled functions')).toEqual(
+    functionSources(ROOT)
+      .map((file) => `dist/${file.replace(/\.ts$/, '.js')}`)
+      .sort(),
+  );
+  expect(byGroup('caption library')).toEqual([
+    'dist/functions/core/captions/en.json',
+    'dist/functions/core/captions/zh.json',
+  ]);
+  // The page and everything it links to (not its type-checking tsconfig.json).
+  const page = byGroup('upload page');
+  expect(page).toEqual(
+    ['app.js', 'icon.svg', 'index.html', 'style.css'].map((file) => `functions/cloud/page/${file}`),
+  );
+  const html = readFileSync(join(ROOT, 'functions', 'cloud', 'page', 'index.html'), 'utf8');
+  for (const [, link] of html.matchAll(/(?:src|href)="([\w.-]+\.\w+)"/g))
+    expect(page).toContain(`functions/cloud/page/${link}`);
+  // The CJK subset bundled with the code (the other fonts come from npm packages).
+  expect(byGroup('fonts')).toEqual(['functions/assets/fonts/NotoSansSC-Bold-GB2312.ttf']);
+  expect(byGroup('model manifests')).toEqual([
     'models/detector.json',
-    'functions/assets/fonts/NotoSansSC-Bold-GB2312.ttf',
-    'functions/cloud/page/index.html',
-    'functions/core/captions/en.json',
-    'functions/core/captions/zh.json',
-  ]) {
-    expect(names).toContain(file);
-  }
+    'models/ensemble.json',
+    'models/models.json',
+  ]);
   for (const model of ['blazeface-back.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
     expect(shippedModels(ROOT)).toContain(model);
-  for (const model of shippedModels(ROOT)) expect(names).toContain(`models/${model}`);
   // Comparison-only exports are not shipped.
-  expect(names.filter((name) => name.endsWith('.onnx')).sort()).toEqual(
+  expect(byGroup('models')).toEqual(
     shippedModels(ROOT)
       .map((model) => `models/${model}`)
       .sort(),
   );
   for (const name of names) {
-    expect(name).not.toMatch(/^(test|docs|bench|node_modules|\.cache|out|coverage|infra)\//);
-    expect(name).not.toMatch(/(^|\/)node_modules\//);
-    expect(name).not.toMatch(/^models\/(export|fit|report|training)\//);
+    expect(name).not.toMatch(/^(bin|cli|local|test|docs|bench|infra|node_modules|\.cache|out|coverage)\//);
+    expect(name).not.toMatch(/\.(ts|map)$/);
+    expect(name).not.toMatch(/^models\/(export|fit|report|training|eval)\//);
   }
-  expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toContain('onnxruntime-node-install=skip');
+  // No install scripts in the buildpack's npm ci: onnxruntime-node's would download CUDA.
+  expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toMatch(/^ignore-scripts=true$/m);
+});
+
+test('the zip measured: the models and the font are nearly all of it; the code is a few hundred KiB', () => {
+  const entries = readZip(readFileSync(first.out));
+  const bytes = (group: string): number =>
+    entries
+      .filter((entry) => zipGroup(entry.name) === group)
+      .reduce((sum, entry) => sum + entry.data.length, 0);
+  const total = entries.reduce((sum, entry) => sum + entry.data.length, 0);
+  // What the packager reports is what the zip holds.
+  for (const group of ZIP_GROUPS)
+    expect({ group: group.name, bytes: bytes(group.name) }).toEqual({
+      group: group.name,
+      bytes: first.groups[group.name].bytes,
+    });
+  expect(bytes('models') + bytes('fonts')).toBeGreaterThan(0.85 * total);
+  expect(bytes('compiled functions') + bytes('caption library')).toBeLessThan(400 * 1024);
+  expect(first.bytes).toBeLessThan(8 * 1024 * 1024);
 });
 
 test('the deployed package.json builds nothing in the cloud and keeps the lock file in sync', () => {
@@ -81,6 +115,7 @@ test('the deployed package.json builds nothing in the cloud and keeps the lock f
   const deployed = JSON.parse(entries.get('package.json')!.data.toString('utf8'));
   const project = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   expect(deployed.scripts).toEqual({ 'gcp-build': '' });
+  expect(deployed.bin).toBeUndefined(); // the CLI is not shipped
   expect(deployed.main).toBe(project.main);
   expect(entries.has(deployed.main)).toBe(true);
   expect(deployed.dependencies).toEqual(project.dependencies);
@@ -89,7 +124,6 @@ test('the deployed package.json builds nothing in the cloud and keeps the lock f
     true,
   );
   expect(deployed.dependencies['@google-cloud/functions-framework']).toBeDefined();
-  expect(entries.get('bin/memegen.js')!.mode).toBe(0o755);
 });
 
 test('the zip is readable by unzip too, where it is installed', () => {

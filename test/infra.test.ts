@@ -4,26 +4,44 @@
  * HCL parser (@cdktf/hcl2json, a WASM build of hcl2json) and the wiring is checked: which
  * topic triggers which function, the settings each function gets (against SETTINGS in
  * functions/cloud/config.ts), who may do what, that the inbox is never public, the
- * dead-letter and lifecycle rules, and that the resource graph has no cycle.
- * `terraform fmt -check` runs too where terraform is installed.
+ * dead-letter and lifecycle rules, no first-apply races, the monitoring, the sizes against
+ * the benchmark, that infra/README.md names every resource, and that the resource graph
+ * has no cycle. `terraform fmt -check` runs too where terraform is installed. (Arguments
+ * against the providers' schemas: test/infra-schema.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { loadConfig, SETTINGS } from '../functions/cloud/config';
 import { META } from '../functions/cloud/jobRequest';
+import { FunctionsReport, readmeSection, readReport, replaceSection, RESULTS_FILE } from '../bench/functions';
+import { PROVIDERS } from '../infra/provider-schema';
+import { sizeFunction } from '../infra/sizing';
+import { references } from './support/schemaCheck';
 
 // Loaded with require: the package's typings pull in the DOM library, which this project's
 // type-check must not see.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hcl2json = require('@cdktf/hcl2json') as {
   parse(filename: string, contents: string): Promise<Record<string, unknown>>;
-  getReferencesInExpression(filename: string, expression: string): Promise<{ value: string }[]>;
 };
 
 const ROOT = join(__dirname, '..');
 const INFRA = join(ROOT, 'infra');
-const TERRAFORM = '/usr/local/bin/terraform';
+/** The `terraform` the shell would run: the first executable of that name on PATH. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+const TERRAFORM = onPath('terraform');
 
 // HCL parsed to JSON: the tests walk arbitrary provider blocks by path, so a body is untyped.
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -71,10 +89,10 @@ async function loadModule(): Promise<Module> {
     const found = new Set<string>();
     const walk = async (v: unknown): Promise<void> => {
       if (typeof v === 'string') {
-        if (!v.includes('${')) return;
-        for (const ref of await hcl2json.getReferencesInExpression('infra.tf', v)) {
-          const parts = ref.value.split('.');
-          if (['each', 'count', 'path', 'self', 'terraform'].includes(parts[0])) continue;
+        for (const ref of await references(v)) {
+          const parts = ref.split('.');
+          // (A bare name is a provider, e.g. `provider = google-beta`.)
+          if (parts.length < 2 || ['each', 'count', 'path', 'self', 'terraform'].includes(parts[0])) continue;
           found.add(parts.slice(0, parts[0] === 'data' ? 3 : 2).join('.'));
         }
       } else if (Array.isArray(v)) {
@@ -135,13 +153,12 @@ async function subscriptionCalling(name: string): Promise<[string, Body]> {
 
 describe('infra/ formatting', () => {
   const required = process.env.MEMEGEN_REQUIRE_TERRAFORM === '1';
-  const available = existsSync(TERRAFORM);
-  if (!available)
+  if (!TERRAFORM)
     console.warn(
-      `SKIPPED: terraform fmt -check (no ${TERRAFORM}; set MEMEGEN_REQUIRE_TERRAFORM=1 to make this a failure)`,
+      'SKIPPED: terraform fmt -check (no terraform on PATH; set MEMEGEN_REQUIRE_TERRAFORM=1 to make this a failure)',
     );
-  (available || required ? test : test.skip)('terraform fmt -check -recursive infra passes', () => {
-    expect(existsSync(TERRAFORM)).toBe(true);
+  (TERRAFORM || required ? test : test.skip)('terraform fmt -check -recursive infra passes', () => {
+    if (!TERRAFORM) throw new Error('terraform is not on PATH (MEMEGEN_REQUIRE_TERRAFORM=1)');
     const result = spawnSync(TERRAFORM, ['fmt', '-check', '-recursive', '-diff', 'infra'], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -152,31 +169,38 @@ describe('infra/ formatting', () => {
 });
 
 describe('infra/ wiring', () => {
-  test('the Terraform and google provider versions are pinned', () => {
+  test('Terraform and every provider are pinned; the state prefix is given per stack at init', () => {
     const settings = tf.terraform.find((t) => t.required_providers)!;
     expect(settings.required_version).toBe('>= 1.5');
     const providers = settings.required_providers[0] as Body;
-    expect(providers.google.source).toBe('hashicorp/google');
-    expect(providers.google.version).toMatch(/^~> \d+\.\d+$/);
+    expect(Object.keys(providers).sort()).toEqual(Object.keys(PROVIDERS).sort());
+    for (const [name, provider] of Object.entries(PROVIDERS))
+      expect(providers[name]).toEqual({ source: provider.source, version: provider.version });
+    // No prefix here: one fixed prefix would give every stack the same state.
+    expect(tf.terraform.find((t) => t.backend)!.backend).toEqual({ gcs: [{}] });
   });
 
-  test('the needed APIs are enabled and stay enabled on destroy', () => {
+  test('the needed APIs are enabled and stay enabled on destroy; nothing unused (Eventarc)', () => {
     const apis = resource('google_project_service.apis');
     expect(apis.disable_on_destroy).toBe(false);
-    const list = String(apis.for_each);
+    expect(apis.for_each).toBe('${toset(local.apis)}');
+    const list = String(tf.locals.apis);
     for (const api of [
       'cloudfunctions',
       'run',
-      'eventarc',
       'pubsub',
       'storage',
       'cloudbuild',
       'artifactregistry',
       'iamcredentials',
       'iam',
-    ]) {
+      'logging',
+      'monitoring',
+    ])
       expect(list).toContain(`"${api}.googleapis.com"`);
-    }
+    expect(list).not.toContain('eventarc');
+    // The budget's API only when there is a budget.
+    expect(list).toContain('local.budget_enabled ? ["billingbudgets.googleapis.com"] : []');
   });
 
   test('each function: nodejs22, its own entry point (registered in functions/index.ts) and its own service account', async () => {
@@ -334,30 +358,32 @@ describe('infra/ wiring', () => {
       const member = await tf.refs(body.member);
       const account = [...member].find((ref) => ref.startsWith('google_service_account.'));
       if (!account) continue;
-      const target = [...(await tf.refs({ ...body, member: undefined, role: undefined }))].filter(
-        (ref) => !ref.startsWith('var.'),
-      );
+      const target = [
+        ...(await tf.refs({ ...body, member: undefined, role: undefined, condition: undefined })),
+      ].filter((ref) => !ref.startsWith('var.'));
       const roleRefs = [...(await tf.refs(body.role))];
-      const role = roleRefs.length === 1 ? roleRefs[0] : String(body.role); // a custom role, or a literal (or each.value)
+      const role = roleRefs.length === 1 ? roleRefs[0] : String(body.role); // a custom role, or a literal
+      const condition = body.condition ? ' (conditional)' : '';
       for (const where of target.length > 0 ? target : ['project'])
-        (grants[account.split('.')[1]] ??= []).push(`${role} on ${where}`);
+        (grants[account.split('.')[1]] ??= []).push(`${role} on ${where}${condition}`);
     }
     for (const list of Object.values(grants)) list.sort();
     const inboxRole = 'google_project_iam_custom_role.inbox_consumer';
+    const statusWriter = 'google_project_iam_custom_role.status_writer';
     expect(grants).toEqual({
       analyze: [
         `${inboxRole} on google_storage_bucket.inbox`,
+        `${statusWriter} on google_storage_bucket.public`,
         'roles/pubsub.publisher on google_pubsub_topic.render',
-        'roles/storage.objectUser on google_storage_bucket.public',
       ],
       render: [
         `${inboxRole} on google_storage_bucket.inbox`,
-        'roles/storage.objectUser on google_storage_bucket.public',
+        `${statusWriter} on google_storage_bucket.public`,
       ],
       upload: [
+        'google_project_iam_custom_role.status_creator on google_storage_bucket.public',
         'roles/iam.serviceAccountTokenCreator on google_service_account.upload',
         'roles/storage.objectCreator on google_storage_bucket.inbox',
-        'roles/storage.objectUser on google_storage_bucket.public',
       ],
       invoker: [
         'roles/run.invoker on google_cloudfunctions2_function.analyze',
@@ -365,7 +391,11 @@ describe('infra/ wiring', () => {
         'roles/run.invoker on google_cloudfunctions2_function.render',
         'roles/run.invoker on google_cloudfunctions2_function.sweep',
       ],
-      build: ['${each.value} on project'],
+      build: [
+        'roles/artifactregistry.writer on google_artifact_registry_repository.functions',
+        'roles/logging.logWriter on project',
+        'roles/storage.objectAdmin on project (conditional)',
+      ],
       dead_letter: ['roles/storage.objectUser on google_storage_bucket.public'],
       sweep: [
         'roles/pubsub.publisher on google_pubsub_topic.uploads',
@@ -373,10 +403,17 @@ describe('infra/ wiring', () => {
         'roles/storage.objectUser on google_storage_bucket.public',
       ],
     });
-    expect(resource('google_project_iam_member.build').for_each).toBe(
-      '${toset([\n    "roles/logging.logWriter",\n    "roles/artifactregistry.writer",\n    "roles/storage.objectAdmin",\n  ])}',
-    );
+    // The custom roles hold exactly what the code does: no list anywhere.
     expect(resource(inboxRole).permissions).toEqual(['storage.objects.get', 'storage.objects.delete']);
+    expect(resource(statusWriter).permissions).toEqual([
+      'storage.objects.get',
+      'storage.objects.create',
+      'storage.objects.delete',
+    ]);
+    expect(resource('google_project_iam_custom_role.status_creator').permissions).toEqual([
+      'storage.objects.get',
+      'storage.objects.create',
+    ]);
     // Run invoker bindings name the function's Cloud Run service.
     for (const key of ['analyze_invoker', 'render_invoker', 'upload_public']) {
       const name = key.split('_')[0];
@@ -386,18 +423,53 @@ describe('infra/ wiring', () => {
     }
   });
 
-  test('the Storage and Pub/Sub service agents have their roles', async () => {
+  test("the build account: images in our repository only, sources only in Cloud Functions' source bucket, nothing else in Cloud Storage", async () => {
+    const sources = resource('google_project_iam_member.build_sources');
+    expect(sources.role).toBe('roles/storage.objectAdmin');
+    const condition = block(sources, 'condition');
+    expect(condition.expression).toBe(
+      'resource.name.startsWith("projects/_/buckets/${local.gcf_sources_bucket}")',
+    );
+    expect(tf.locals.gcf_sources_bucket).toBe(
+      'gcf-v2-sources-${data.google_project.this.number}-${var.region}',
+    );
+    // No project-level grant of the build account goes without a condition, but log writing.
+    for (const [key, body] of tf.resources) {
+      if (!key.startsWith('google_project_iam_member.')) continue;
+      if (!(await tf.refs(body.member)).has('google_service_account.build')) continue;
+      if (body.role !== 'roles/logging.logWriter')
+        expect({ key, condition: !!body.condition }).toEqual({ key, condition: true });
+    }
+    for (const name of FUNCTIONS)
+      expect(await only(block(fn(name), 'build_config').docker_repository)).toBe(
+        'google_artifact_registry_repository.functions',
+      );
+  });
+
+  test('the deployer may act as exactly the accounts it deploys, when it is named', async () => {
+    const actsAs = resource('google_service_account_iam_member.deployer_acts_as');
+    expect(actsAs.role).toBe('roles/iam.serviceAccountUser');
+    expect(actsAs.member).toBe('serviceAccount:${var.deployer_service_account}');
+    expect(String(actsAs.for_each)).toMatch(
+      /: name => account if var\.deployer_service_account != ""\s*\}\}$/,
+    );
+    const accounts = [...tf.resources.keys()].filter((key) => key.startsWith('google_service_account.'));
+    expect(
+      [...(await tf.refs(actsAs.for_each))].filter((ref) => ref.startsWith('google_service_account.')).sort(),
+    ).toEqual(accounts.sort());
+    expect(tf.variables.deployer_service_account.default).toBe('');
+  });
+
+  test('the Storage and Pub/Sub service agents have their roles; the Pub/Sub agent is made to exist first', async () => {
     const storagePublisher = resource('google_pubsub_topic_iam_member.uploads_storage_publisher');
     expect(await only(storagePublisher.topic)).toBe('google_pubsub_topic.uploads');
     expect(storagePublisher.role).toBe('roles/pubsub.publisher');
     expect(await only(storagePublisher.member)).toBe('data.google_storage_project_service_account.gcs');
-    expect(resource('google_storage_notification.inbox_uploads').depends_on).toEqual([
-      '${google_pubsub_topic_iam_member.uploads_storage_publisher}',
-    ]);
 
-    expect(tf.locals.pubsub_service_agent).toBe(
-      'serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com',
-    );
+    const identity = resource('google_project_service_identity.pubsub');
+    expect(identity.provider).toBe('${google-beta}');
+    expect(identity.service).toBe('pubsub.googleapis.com');
+    expect(tf.locals.pubsub_service_agent).toBe('${google_project_service_identity.pubsub.member}');
     const agentGrants: string[] = [];
     for (const [key, body] of tf.resources) {
       if (body.member !== '${local.pubsub_service_agent}') continue;
@@ -410,6 +482,44 @@ describe('infra/ wiring', () => {
       'google_pubsub_topic_iam_member roles/pubsub.publisher google_pubsub_topic.dead_letter',
       'google_service_account_iam_member roles/iam.serviceAccountTokenCreator google_service_account.invoker',
     ]);
+  });
+
+  test('no first-apply races: builds, functions and the notification wait for their grants; pushes wait for the invoker grants', async () => {
+    const dependsOn = (body: Body): Set<string> =>
+      new Set(((body.depends_on as string[] | undefined) ?? []).map((ref) => ref.replace(/^\$\{|\}$/g, '')));
+    const wait = dependsOn(resource('time_sleep.iam_propagation'));
+    // Every grant a build, a function deployment or the notification's creation checks.
+    for (const key of [
+      'google_project_iam_member.build_logs',
+      'google_project_iam_member.build_sources',
+      'google_artifact_registry_repository_iam_member.build_images',
+      'google_service_account_iam_member.deployer_acts_as',
+      'google_service_account_iam_member.upload_sign_blob',
+      'google_service_account_iam_member.invoker_token_creator',
+      'google_pubsub_topic_iam_member.uploads_storage_publisher',
+    ])
+      expect(wait).toContain(key);
+    for (const name of FUNCTIONS) expect(dependsOn(fn(name))).toContain('time_sleep.iam_propagation');
+    expect(dependsOn(resource('google_storage_notification.inbox_uploads'))).toContain(
+      'time_sleep.iam_propagation',
+    );
+    // Every run.invoker grant to the push identity is waited for before any push subscription.
+    const invokerGrants: string[] = [];
+    for (const [key, body] of tf.resources)
+      if (
+        body.role === 'roles/run.invoker' &&
+        (await tf.refs(body.member)).has('google_service_account.invoker')
+      )
+        invokerGrants.push(key);
+    expect(invokerGrants.length).toBeGreaterThan(0);
+    const invokerWait = resource('time_sleep.invoker_propagation');
+    expect([...(await tf.refs(invokerWait.triggers))].sort()).toEqual(invokerGrants.sort());
+    for (const [key, body] of tf.resources)
+      if (key.startsWith('google_pubsub_subscription.') && body.push_config)
+        expect({ key, waits: dependsOn(body).has('time_sleep.invoker_propagation') }).toEqual({
+          key,
+          waits: true,
+        });
   });
 
   test('lifecycle rules: the inbox forgets after a day, the public bucket after public_retention_days (30)', () => {
@@ -443,12 +553,41 @@ describe('infra/ wiring', () => {
       ]),
     );
     // The page's origin is the upload function's URL, which is what upload_page_url gives out.
-    expect(
-      tf.checks.some((check) => String(block(check, 'assert').condition).includes('local.page_origins')),
-    ).toBe(true);
+    expect(tf.locals.page_origins).toContain('google_cloudfunctions2_function.upload.service_config[0].uri');
+    // The check that compared the page's origin with the same expression could never fail.
+    expect(tf.checks).toEqual([]);
     const publicCors = block(resource('google_storage_bucket.public'), 'cors');
     expect(publicCors.method).toEqual(['GET', 'HEAD']);
     expect(publicCors.origin).toEqual(['*']);
+  });
+
+  test('soft delete is off on every bucket: deleted face photos and overwritten statuses are gone, not kept 7 days', () => {
+    const buckets = [...tf.resources.keys()].filter((key) => key.startsWith('google_storage_bucket.'));
+    expect(buckets.sort()).toEqual([
+      'google_storage_bucket.inbox',
+      'google_storage_bucket.public',
+      'google_storage_bucket.source',
+    ]);
+    for (const key of buckets)
+      expect({ key, softDelete: block(resource(key), 'soft_delete_policy') }).toEqual({
+        key,
+        softDelete: { retention_duration_seconds: 0 },
+      });
+  });
+
+  test('the image repository keeps the newest images of every function and deletes older ones', () => {
+    const repository = resource('google_artifact_registry_repository.functions');
+    expect(repository.format).toBe('DOCKER');
+    expect(repository.cleanup_policy_dry_run).toBe(false);
+    const policies = repository.cleanup_policies as Body[];
+    const keep = policies.find((p) => p.action === 'KEEP')!;
+    expect(block(keep, 'most_recent_versions').keep_count).toBe('${var.images_kept}');
+    const remove = policies.find((p) => p.action === 'DELETE')!;
+    expect(block(remove, 'condition')).toEqual({
+      tag_state: 'ANY',
+      older_than: '${var.image_max_age_days * 86400}s',
+    });
+    expect(tf.variables.images_kept.default).toBeGreaterThanOrEqual(2); // the live image and one to roll back to
   });
 
   test('ingress: upload is public; analyze and render take only internal traffic (Pub/Sub push counts as internal)', () => {
@@ -577,5 +716,203 @@ describe('infra/ job lifecycle: dead letters and the sweep (lifecycle.tf)', () =
       (h) => h.toLowerCase(),
     );
     expect(headers).toContain('x-goog-if-generation-match');
+  });
+});
+
+describe('infra/ monitoring', () => {
+  const policy = (name: string): Body => resource(`google_monitoring_alert_policy.${name}`);
+  const threshold = (name: string): Body => block(block(policy(name), 'conditions'), 'condition_threshold');
+
+  test('every function and every subscription is watched: the watchers take their names from locals that list them all', async () => {
+    // Every function is named from local.function_names, and nothing else is in it.
+    const names = tf.locals.function_names as Record<string, string>;
+    const functions = [...tf.resources.keys()].filter((key) =>
+      key.startsWith('google_cloudfunctions2_function.'),
+    );
+    expect(Object.keys(names).sort()).toEqual(functions.map((key) => key.split('.')[1]).sort());
+    for (const key of functions)
+      expect(resource(key).name).toBe(`\${local.function_names.${key.split('.')[1]}}`);
+    expect(tf.locals.functions_filter).toBe(
+      '${join(" OR ", [for name in values(local.function_names) : "\\"${name}\\""])}',
+    );
+    expect(tf.locals.function_logs).toContain('resource.labels.service_name=(${local.functions_filter})');
+    // Every push subscription, and every subscription of the dead-letter topic.
+    const pushed: string[] = [];
+    const deadLetter: string[] = [];
+    for (const [key, body] of tf.resources) {
+      if (!key.startsWith('google_pubsub_subscription.')) continue;
+      if (body.push_config) pushed.push(key);
+      if ((await only(body.topic)) === 'google_pubsub_topic.dead_letter') deadLetter.push(key);
+    }
+    expect([...(await tf.refs(tf.locals.push_subscriptions))].sort()).toEqual(pushed.sort());
+    expect([...(await tf.refs(tf.locals.dead_letter_subscriptions))].sort()).toEqual(deadLetter.sort());
+  });
+
+  test('four alerts, each sent to the email channel: dead letters waiting, old unacked pushes, 5xx, ERROR lines', () => {
+    const alerts = [...tf.resources.keys()].filter((key) =>
+      key.startsWith('google_monitoring_alert_policy.'),
+    );
+    expect(alerts.sort()).toEqual(
+      ['dead_letters', 'error_logs', 'function_5xx', 'push_backlog'].map(
+        (n) => `google_monitoring_alert_policy.${n}`,
+      ),
+    );
+    for (const key of alerts)
+      expect(resource(key).notification_channels).toBe('${local.notification_channels}');
+    expect(tf.locals.notification_channels).toBe('${google_monitoring_notification_channel.email[*].id}');
+    const channel = resource('google_monitoring_notification_channel.email');
+    expect(channel.type).toBe('email');
+    expect(channel.labels).toEqual({ email_address: '${var.alert_email}' });
+    expect(channel.count).toBe('${var.alert_email == "" ? 0 : 1}');
+
+    // Dead letters: undelivered on any dead-letter subscription for 5 minutes (a consumer
+    // that works keeps it at 0; one that fails, or none, lets it stay).
+    expect(threshold('dead_letters').filter).toContain(
+      'pubsub.googleapis.com/subscription/num_undelivered_messages',
+    );
+    expect(threshold('dead_letters').filter).toContain('for s in local.dead_letter_subscriptions');
+    expect(threshold('dead_letters')).toMatchObject({
+      comparison: 'COMPARISON_GT',
+      threshold_value: 0,
+      duration: '300s',
+    });
+    // Push subscriptions: the oldest unacked message older than 5 minutes.
+    expect(threshold('push_backlog').filter).toContain(
+      'pubsub.googleapis.com/subscription/oldest_unacked_message_age',
+    );
+    expect(threshold('push_backlog').filter).toContain('for s in local.push_subscriptions');
+    expect(threshold('push_backlog').threshold_value).toBe('${var.alert_unacked_minutes * 60}');
+    expect(tf.variables.alert_unacked_minutes.default).toBe(5);
+    // 5xx of every function, per function.
+    expect(threshold('function_5xx').filter).toContain('metric.label.response_code_class="5xx"');
+    expect(threshold('function_5xx').filter).toContain('for name in values(local.function_names)');
+    expect(block(threshold('function_5xx'), 'aggregations')).toMatchObject({
+      per_series_aligner: 'ALIGN_RATE',
+      group_by_fields: ['resource.label.service_name'],
+    });
+    // ERROR lines, through the log-based metric, once Cloud Monitoring knows the metric.
+    expect(threshold('error_logs').filter).toContain(
+      'logging.googleapis.com/user/${google_logging_metric.errors.name}',
+    );
+    expect(policy('error_logs').depends_on).toContain('${time_sleep.log_metrics}');
+  });
+
+  test('the log-based metrics read lines the functions really log', () => {
+    const errors = resource('google_logging_metric.errors');
+    expect(errors.filter).toBe('${local.function_logs} AND severity>=ERROR');
+    const render = readFileSync(join(ROOT, 'functions', 'cloud', 'renderHandler.ts'), 'utf8');
+    const analyze = readFileSync(join(ROOT, 'functions', 'cloud', 'analyzeHandler.ts'), 'utf8');
+    expect(resource('google_logging_metric.memes').filter).toContain('jsonPayload.message="meme done"');
+    expect(render).toContain("'meme done'");
+    const stages = resource('google_logging_metric.stage_ms');
+    expect(stages.value_extractor).toBe('EXTRACT(jsonPayload.${each.value.field})');
+    const stageFields = JSON.stringify(stages.for_each);
+    for (const [source, field] of [
+      [analyze, 'analyzeMs'],
+      [render, 'waitMs'],
+      [render, 'renderMs'],
+    ]) {
+      expect(stageFields).toContain(`"field":"${field}"`);
+      expect(source).toMatch(new RegExp(`log\\.log\\('INFO',[\\s\\S]{0,200}\\b${field}\\b`));
+    }
+  });
+
+  test('the budget exists only with a billing account and an amount, and notifies the channel', () => {
+    const budget = resource('google_billing_budget.monthly');
+    expect(budget.count).toBe('${local.budget_enabled ? 1 : 0}');
+    expect(tf.locals.budget_enabled).toBe('${var.billing_account != "" && var.monthly_budget > 0}');
+    expect(block(budget, 'all_updates_rule').monitoring_notification_channels).toBe(
+      '${local.notification_channels}',
+    );
+    expect((budget.threshold_rules as Body[]).map((rule) => rule.threshold_percent)).toEqual([
+      0.5, 0.9, 1, 1,
+    ]);
+    expect(tf.variables.monthly_budget.default).toBe(0);
+  });
+
+  test('the dashboard shows memes per minute, stage latencies, errors and backlog', () => {
+    const charts = JSON.stringify(tf.locals.dashboard_charts);
+    for (const title of ['Memes per minute', 'Stage latency', 'Errors', 'Backlog'])
+      expect(charts).toContain(`"title":"${title}`);
+    for (const metric of [
+      'google_logging_metric.memes.name',
+      'google_logging_metric.stage_ms[stage].name',
+      'google_logging_metric.errors.name',
+      'run.googleapis.com/request_count',
+      'pubsub.googleapis.com/subscription/num_undelivered_messages',
+    ])
+      expect(charts).toContain(metric);
+    expect(resource('google_monitoring_dashboard.main').dashboard_json).toContain('mosaicLayout');
+  });
+});
+
+describe('infra/ sizes and README', () => {
+  let report: FunctionsReport;
+  beforeAll(() => {
+    if (!existsSync(RESULTS_FILE))
+      throw new Error(`${RESULTS_FILE} is missing: run \`npm run bench:functions -- --write\``);
+    report = readReport();
+  });
+  const size = (name: string): Body => tf.variables[name].type;
+
+  test("each function's memory and vCPUs are what infra/sizing.ts makes of the measurements at its concurrency", () => {
+    for (const name of FUNCTIONS) {
+      const load = report.loads[name];
+      expect(load).toBeDefined();
+      const defaults = String(size(name));
+      const value = (field: string): string =>
+        new RegExp(`${field}\\s*=\\s*optional\\((?:string|number),\\s*"?([\\w.]+)"?\\)`).exec(
+          defaults,
+        )?.[1] ?? '';
+      // Measured at the deployed concurrency; sized by the rule.
+      expect({ name, concurrency: Number(value('concurrency')) }).toEqual({
+        name,
+        concurrency: load.concurrency,
+      });
+      const sized = sizeFunction(load);
+      expect({ name, memory: value('memory'), cpu: value('cpu') }).toEqual({
+        name,
+        memory: sized.memory,
+        cpu: sized.cpu,
+      });
+      expect(report.sizes[name]).toEqual(sized);
+    }
+  });
+
+  test("infra/README.md's sizes and cold starts are the benchmark's, and its table of functions is variables.tf's", () => {
+    const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
+    expect(replaceSection(readme, readmeSection(report))).toBe(readme);
+    for (const name of FUNCTIONS) {
+      const defaults = String(size(name));
+      const value = (field: string): string =>
+        new RegExp(`${field}\\s*=\\s*optional\\((?:string|number),\\s*"?([\\w.]+)"?\\)`).exec(
+          defaults,
+        )?.[1] ?? '';
+      const row = new RegExp(
+        `^ *\\| \`${name}\` \\| (\\S+) \\| (\\S+) \\| (\\S+) \\| (\\S+) \\| (\\S+) s \\|`,
+        'm',
+      ).exec(readme);
+      expect(row?.slice(1)).toEqual([
+        value('memory'),
+        value('cpu'),
+        value('concurrency'),
+        value('max_instances'),
+        value('timeout_seconds'),
+      ]);
+    }
+  });
+
+  test('infra/README.md names every resource and data source', () => {
+    const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
+    const missing = [...tf.resources.keys(), ...tf.data.keys()].filter((key) => {
+      const [type, name] = key.startsWith('data.') ? key.split('.').slice(1) : key.split('.');
+      const prefix = key.startsWith('data.') ? 'data.' : '';
+      // Either the full address, or the type followed by a list of names (`type.a|b`).
+      return (
+        !readme.includes(`${prefix}${type}.${name}`) &&
+        !new RegExp(`${prefix}${type}\\.[\\w|]*\\b${name}\\b`).test(readme)
+      );
+    });
+    expect(missing).toEqual([]);
   });
 });

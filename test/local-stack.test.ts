@@ -74,7 +74,7 @@ describeWithEmulator('the local stack recovers', () => {
   it('keeps its storage port and signing key: an upload URL handed out before a restart still works after it', async () => {
     const first = await startStack();
     const { ticket } = await requestUpload(first);
-    await first.stop();
+    await first.stop({ keepData: true });
     const second = await startStack({ dataDir: first.dataDir });
     try {
       expect(second.storageUrl).toBe(first.storageUrl);

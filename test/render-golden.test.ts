@@ -7,15 +7,20 @@
  *   UPDATE_GOLDEN=1 npx jest test/render-golden.test.ts
  * and look at them in test/fixtures/golden/ before committing.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Analysis, analyzeImage, renderMeme, RenderOptions } from '../functions/core';
+import { Analysis, analyzeImage, overlapArea, renderMeme, RenderOptions } from '../functions/core';
+import { faceRegion } from '../functions/core/render/faceRegions';
 import { PHOTOS } from './support/sharedData';
 
 const GOLDEN = join(__dirname, 'fixtures', 'golden');
 const ANALYSES = join(GOLDEN, 'analyses.json');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
+/** A picture that does not match is written here to look at, never into the fixtures. */
+let mismatches: string | undefined;
+const mismatchDir = (): string => (mismatches ??= mkdtempSync(join(tmpdir(), 'memegen-golden-')));
 /** Small pictures keep the fixtures small; layout rules are relative to the size. */
 const SIDE = 400;
 
@@ -23,8 +28,8 @@ interface GoldenCase {
   name: string;
   photo: string;
   options: RenderOptions;
-  /** What the picture must show besides matching: checked on the layout. */
-  check?: (layout: Awaited<ReturnType<typeof renderMeme>>['layout']) => void;
+  /** What the picture must show besides matching: checked on the meme and the analysis it was drawn for. */
+  check?: (meme: Awaited<ReturnType<typeof renderMeme>>, analysis: Analysis) => void;
 }
 
 const CASES: GoldenCase[] = [
@@ -69,7 +74,27 @@ const CASES: GoldenCase[] = [
         top: 'when the meeting that could have been an email turns into a second meeting about the first one',
       },
     },
-    check: (layout) => expect(layout.blocks[0]!.lines).toHaveLength(3),
+    check: (meme) => expect(meme.layout.blocks[0]!.lines).toHaveLength(3),
+  },
+  {
+    // The library's own caption for a group of five, placed clear of every face.
+    name: 'classic-group',
+    photo: 'faceapi_sample5.jpg',
+    options: { style: 'classic' },
+    check: (meme, analysis) => {
+      expect(meme.caption.kind).toMatch(/together|contrast/);
+      const scale = meme.layout.photo.width / analysis.width;
+      for (const face of analysis.faces) {
+        const box = {
+          x: face.box.x * scale,
+          y: face.box.y * scale,
+          width: face.box.width * scale,
+          height: face.box.height * scale,
+        };
+        const region = faceRegion(box, meme.layout.width, meme.layout.height);
+        for (const block of meme.layout.blocks) expect(overlapArea(block.box, region)).toBe(0);
+      }
+    },
   },
 ];
 
@@ -108,7 +133,7 @@ describe('golden memes', () => {
       maxSide: SIDE,
       seed: name,
     });
-    check?.(meme.layout);
+    check?.(meme, analysis);
     const file = join(GOLDEN, `${name}.webp`);
     if (UPDATE) writeFileSync(file, await sharp(meme.bytes).webp({ lossless: true }).toBuffer());
     if (!existsSync(file))
@@ -131,7 +156,7 @@ describe('golden memes', () => {
     }
     const pixels = actual.width * actual.height;
     if (different / pixels > 0.002) {
-      const diffFile = join(GOLDEN, `${name}.actual.png`);
+      const diffFile = join(mismatchDir(), `${name}.actual.png`);
       writeFileSync(diffFile, meme.bytes);
       throw new Error(
         `${name}: ${different} of ${pixels} pixels differ by more than 64 levels; rendered picture written to ${diffFile}`,

@@ -4,7 +4,7 @@
  * the original deleted. Anything else (a storage or Pub/Sub hiccup, a crash) is thrown so
  * Pub/Sub delivers again, until the subscription's dead-letter policy takes the message.
  */
-import { ImageError, RenderOptionError } from '../core';
+import { ImageError, RenderOptionError } from '../core/vocabulary';
 import { Logger } from './log';
 import { BlobStore } from './ports';
 import { FailureCode, StatusDocument } from './contract';

@@ -38,7 +38,8 @@ export interface PageAssets {
   get(path: string): PageAsset | undefined;
 }
 
-const TYPES: Record<string, string> = {
+/** The files served, by extension (infra/package-functions.ts ships exactly these). */
+export const PAGE_CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -49,7 +50,7 @@ const TYPES: Record<string, string> = {
 export function loadPageAssets(dir: string = pageDir()): PageAssets {
   const assets = new Map<string, PageAsset>();
   for (const file of readdirSync(dir)) {
-    const type = TYPES[extname(file)];
+    const type = PAGE_CONTENT_TYPES[extname(file)];
     if (type) assets.set(`/${file}`, { bytes: readFileSync(join(dir, file)), contentType: type });
   }
   return { get: (path) => assets.get(path) };

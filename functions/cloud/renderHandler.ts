@@ -8,7 +8,7 @@
  * is not being analysed, a stale one replaced by a newer analysis, a forged one) is
  * acknowledged, logged and ignored: it never fails a job.
  */
-import { renderMeme } from '../core';
+import { renderMeme } from '../core/rendering';
 import { Config } from './config';
 import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
 import { failOrRetry, PermanentFailure } from './failures';

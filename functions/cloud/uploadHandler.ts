@@ -14,7 +14,7 @@
  * Every answer of the API is JSON, errors included (ApiError): malformed bodies too
  * (httpErrors.ts), and bodies over MAX_BODY_BYTES are refused with 413.
  */
-import type { Request, Response } from 'express';
+import type { Request, Response } from '@google-cloud/functions-framework';
 // The vocabulary alone, not the core index: `upload` must not load the models.
 import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';

@@ -24,7 +24,3 @@ export function canonicalEmotion(label: string): Emotion {
   if (!emotion) throw new Error(`unknown expression label "${label}"`);
   return emotion;
 }
-
-export function isEmotion(label: string): label is Emotion {
-  return (EMOTIONS as readonly string[]).includes(label);
-}

@@ -17,3 +17,9 @@ export class ImageError extends Error {
     super(message);
   }
 }
+
+/** Options a user got wrong: unknown style, language or format, out-of-range numbers. */
+export class RenderOptionError extends Error {
+  override readonly name = 'RenderOptionError';
+  readonly code = 'BAD_OPTION';
+}

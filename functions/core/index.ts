@@ -3,10 +3,14 @@
  * cloud code. Everything outside core (the cloud handlers, the CLI, the local stack, the model
  * tooling, bench and the docs scripts) imports core from here.
  *
- * Loading this loads the models' runtime, sharp and canvas. Code that must not (the `upload`
- * function, and the wire contract the browser's type-check reads) may instead import core's
- * two dependency-free modules, which this file re-exports: ./vocabulary (styles, languages,
- * formats, emotions, default limits) and ./projectFiles (files shipped beside the code).
+ * Loading this loads the models' runtime, sharp and canvas. A deployed function loads only
+ * what it uses (its cold start pays for every module), so the same API is also cut into three
+ * parts by weight, which this file re-exports:
+ *   - ./vocabulary: dependency-free names, defaults and the user-facing errors (the `upload`
+ *     function, the wire contract the browser's type-check reads, every settings check);
+ *   - ./analysis: a photo → faces and expressions (the `analyze` function: no canvas, no fonts);
+ *   - ./rendering: a photo and its analysis → meme (the `render` function: no models).
+ * ./projectFiles (files shipped beside the code) is dependency-free too.
  * A unit test of one core module may import that module directly. eslint.config.mjs holds
  * everything else to these rules.
  */
@@ -15,28 +19,22 @@
 export * from './vocabulary';
 export { canonicalEmotion } from './emotions';
 
-// Reading a photo: faces and their expressions.
-export { Analyzer, analyzeImage, defaultAnalyzer } from './analyze';
-export type { Analysis, AnalysisTimings, AnalyzedFace, AnalyzerOptions } from './analyze';
-export { ImageError } from './errors';
-export type { ImageErrorCode } from './errors';
-export { decodeImage, PICTURE_FILE } from './image';
-export type { DecodedImage, DecodeOptions, RgbImage } from './image';
-export { iou } from './geometry';
-export type { Box, Point } from './geometry';
+// Reading a photo (onnxruntime and sharp, no canvas): ./analysis.
+export * from './analysis';
 
-// Making a meme: the caption library, the renderer and its fonts.
+// Making a meme from a known analysis (canvas, sharp and the fonts, no models): ./rendering.
+export * from './rendering';
+export { makeMeme } from './render/renderMeme';
+export type { MakeMemeOptions } from './render/renderMeme';
 export { captionLibrary } from './captions/library';
 export type { CaptionLibrary, CaptionPair } from './captions/library';
-export { makeMeme, renderMeme, RenderOptionError } from './render/renderMeme';
-export type {
-  MakeMemeOptions,
-  RenderedCaption,
-  RenderedMeme,
-  RenderOptions,
-  RenderTimings,
-} from './render/renderMeme';
 export { FAMILY, fontShorthand, registerBundledFonts } from './render/fonts';
+// Where the text goes: the layout planner, its plain summary (make --json) and text measuring.
+export { layoutMeme, overlapArea } from './render/layout';
+export type { BlockRole, LayoutFace, Measurer, MemeLayout, TextBlock } from './render/layout';
+export { summarizeLayout } from './render/layoutSummary';
+export type { LayoutSummary } from './render/layoutSummary';
+export { canvasMeasurer, sharedMeasurer } from './render/measure';
 
 // The models, for the model tooling (export, fit, eval, bench): manifest, detector, ensemble.
 export { modelEntry, modelsDir, readManifest } from './manifest';

@@ -7,6 +7,10 @@
  * types, can read it. index.ts re-exports all of it.
  */
 export { EMOTIONS } from './emotions';
+// The errors a user can fix, so a handler can tell them from bugs without loading the decoder
+// or the renderer.
+export { ImageError, RenderOptionError } from './errors';
+export type { ImageErrorCode } from './errors';
 export type { Emotion, EmotionScores } from './emotions';
 
 export const MEME_STYLES = ['classic', 'label', 'faces'] as const;
@@ -31,7 +35,7 @@ export function isOutputFormat(value: string): value is OutputFormat {
 }
 
 /** Which part of the caption library a library caption came from. */
-export type CaptionKind = 'expression' | 'unsure' | 'noFace' | 'crowd' | 'group';
+export type CaptionKind = 'expression' | 'unsure' | 'noFace' | 'together' | 'contrast';
 
 /** Long side of a meme in pixels, the label band included. */
 export const DEFAULT_MAX_SIDE = 1600;

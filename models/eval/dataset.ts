@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { canonicalEmotion, Emotion, EMOTIONS, PICTURE_FILE } from '../../functions/core';
+import { EvalInputError } from './inputError';
 
 export interface LabelledImage {
   path: string;
@@ -18,7 +19,7 @@ export interface LabelledImage {
 
 export function listLabelledImages(dir: string): LabelledImage[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`dataset folder not found: ${dir} (expected <dir>/<emotion>/<image> folders)`);
+    throw new EvalInputError(`dataset folder not found: ${dir} (expected <dir>/<emotion>/<image> folders)`);
   }
   const items: LabelledImage[] = [];
   for (const folder of readdirSync(dir).sort()) {
@@ -27,7 +28,9 @@ export function listLabelledImages(dir: string): LabelledImage[] {
     try {
       label = canonicalEmotion(folder);
     } catch {
-      throw new Error(`dataset folder "${folder}" is not an emotion; expected one of ${EMOTIONS.join(', ')}`);
+      throw new EvalInputError(
+        `dataset folder "${folder}" is not an emotion; expected one of ${EMOTIONS.join(', ')}`,
+      );
     }
     for (const file of readdirSync(join(dir, folder)).sort()) {
       if (!PICTURE_FILE.test(file)) continue;
@@ -39,7 +42,7 @@ export function listLabelledImages(dir: string): LabelledImage[] {
       });
     }
   }
-  if (items.length === 0) throw new Error(`no labelled images under ${dir}`);
+  if (items.length === 0) throw new EvalInputError(`no labelled images under ${dir}`);
   return items;
 }
 
@@ -80,7 +83,8 @@ export async function withoutDuplicatesOf(
   items: LabelledImage[],
   referenceDir: string,
 ): Promise<{ kept: LabelledImage[]; duplicates: LabelledImage[] }> {
-  if (!existsSync(referenceDir)) throw new Error(`folder to de-duplicate against not found: ${referenceDir}`);
+  if (!existsSync(referenceDir))
+    throw new EvalInputError(`folder to de-duplicate against not found: ${referenceDir}`);
   const reference = new Set<string>();
   for (const file of imageFilesUnder(referenceDir)) reference.add(await pixelDigest(file));
   const kept: LabelledImage[] = [];

@@ -4,6 +4,7 @@
  * positives per image (detections that overlap no annotated face at all).
  */
 import { Box, iou } from '../../functions/core';
+import { EvalInputError } from './inputError';
 
 export interface AnnotatedFace extends Box {
   /** WIDER FACE marks some boxes invalid (unrecognisable); they are neither hits nor misses. */
@@ -100,10 +101,10 @@ interface RawAnnotation {
 
 /** Reads annotations as `[{file, faces:[{x, y, w, h, invalid?}]}]` (WIDER style) or with width/height. */
 export function parseAnnotations(json: unknown): AnnotatedImage[] {
-  if (!Array.isArray(json)) throw new Error('annotations must be a JSON array of {file, faces}');
+  if (!Array.isArray(json)) throw new EvalInputError('annotations must be a JSON array of {file, faces}');
   return (json as RawAnnotation[]).map((img) => {
     if (typeof img.file !== 'string' || !Array.isArray(img.faces)) {
-      throw new Error('each annotation needs "file" and a "faces" array');
+      throw new EvalInputError('each annotation needs "file" and a "faces" array');
     }
     return {
       file: img.file,

@@ -37,16 +37,10 @@ import { logLinear } from './logLinear';
 import { confusionPng } from './confusionPng';
 import { crossValidate, stratifiedFolds } from './crossValidation';
 import { measureFraming } from './framing';
-import { writeReport } from './report';
+import { CandidateResult, writeReport } from './report';
 
 const MODELS_DIR = join(__dirname, '..');
 const round = (v: number) => Math.round(v * 10000) / 10000;
-
-export interface CandidateResult {
-  combiner: Combiner;
-  ensemble: boolean;
-  crossValidated: ClassificationMetrics;
-}
 
 function summary(m: ClassificationMetrics) {
   return {

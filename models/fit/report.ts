@@ -2,8 +2,15 @@
 import { writeFileSync } from 'node:fs';
 import { Combination, EMOTIONS } from '../../functions/core';
 import { ClassificationMetrics } from '../eval/metrics';
-import type { CandidateResult } from './main';
+import { Combiner } from './combiners';
 import { FramingMeasurement } from './framing';
+
+/** One combiner (a single member, or an ensemble rule) and its cross-validated score. */
+export interface CandidateResult {
+  combiner: Combiner;
+  ensemble: boolean;
+  crossValidated: ClassificationMetrics;
+}
 
 export interface ReportInput {
   data: { name: string; images: number; sha256: string; excludedDuplicates?: { of: string; count: number } };

@@ -3,7 +3,7 @@
  * process for a test suite, as a user runs it, and stops it afterwards.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,7 +26,8 @@ export interface RunningStack extends Omit<
   exited: Promise<number | string>;
   /** A client authenticated as the stack's functions are. */
   storage(): Storage;
-  stop(): Promise<void>;
+  /** Stops the stack and removes its data directory, unless kept for a restart. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export const MAIN = join(__dirname, '..', '..', 'dist', 'local', 'main.js');
@@ -52,6 +53,9 @@ export async function startStack(
     dataDir?: string;
   } = {},
 ): Promise<RunningStack> {
+  // A data directory made here is removed if the stack fails to start; one given (a
+  // restart) may hold another stack's data, and is left alone.
+  const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'memegen-stack-'));
   const child: ChildProcess = spawn(
     process.execPath,
@@ -67,17 +71,22 @@ export async function startStack(
     child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)),
   );
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`)),
-      90_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left running: a live child would keep Jest from exiting (and hold the emulator).
+      child.kill('SIGTERM');
+      reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`));
+    }, 90_000);
+    let started = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       clearTimeout(timer);
+      started = true;
       resolve(JSON.parse(line) as Record<string, unknown>);
     });
     void exited.then((code) => {
       clearTimeout(timer);
+      if (started) return; // a later exit (a test's kill -9) keeps the data for a restart
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
       reject(new Error(`the local stack exited (code ${code}):\n${logs.join('\n')}`));
     });
   });
@@ -89,9 +98,10 @@ export async function startStack(
     exited,
     storage: () =>
       localStorageClient({ url: stack.storageUrl, keyFile: stack.keyFile, projectId: stack.projectId }),
-    stop: async () => {
+    stop: async ({ keepData = false } = {}) => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -37,3 +37,8 @@ const EMOJI: Record<Emotion, string> = {
 export function expressionTag(emotion: Emotion, probability: number, lang: Language): string {
   return `${EMOJI[emotion]} ${NAMES[lang][emotion]} ${Math.round(probability * 100)}%`;
 }
+
+/** "😄 92%": the tag without the name, for a crowded picture. */
+export function shortExpressionTag(emotion: Emotion, probability: number): string {
+  return `${EMOJI[emotion]} ${Math.round(probability * 100)}%`;
+}

@@ -8,7 +8,36 @@ export function drawLayout(ctx: SKRSContext2D, layout: MemeLayout): void {
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(layout.band.x, layout.band.y, layout.band.width, layout.band.height);
   }
+  // Every outline and pointer first, so no tag is ever drawn under another face's outline.
+  for (const block of layout.blocks) if (block.face) drawTie(ctx, block);
   for (const block of layout.blocks) drawBlock(ctx, block);
+}
+
+/**
+ * A thin outline of the tagged face and a pointer from it to the tag: white over a dark halo,
+ * so the tie shows on light and dark photos alike.
+ */
+function drawTie(ctx: SKRSContext2D, block: TextBlock): void {
+  const face = block.face!;
+  const line = Math.max(1.5, block.size * 0.12);
+  ctx.save();
+  ctx.lineJoin = 'round';
+  ctx.lineCap = 'round';
+  for (const [colour, width] of [
+    ['rgba(17, 17, 17, 0.55)', line * 2.2],
+    ['#ffffff', line],
+  ] as const) {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.roundRect(face.x, face.y, face.width, face.height, Math.min(face.width, face.height) * 0.12);
+    if (block.pointer) {
+      ctx.moveTo(block.pointer.from.x, block.pointer.from.y);
+      ctx.lineTo(block.pointer.to.x, block.pointer.to.y);
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
 }
 
 function drawBlock(ctx: SKRSContext2D, block: TextBlock): void {

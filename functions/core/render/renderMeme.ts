@@ -5,9 +5,13 @@
 import { createHash } from 'node:crypto';
 import { Canvas, createCanvas, ImageData } from '@napi-rs/canvas';
 import sharp from 'sharp';
-import { Analysis, analyzeImage, Analyzer } from '../analyze';
+// Types only: the analyser (onnxruntime) is loaded by makeMeme when it has to analyse, so
+// rendering from a known analysis (the `render` function) never loads the models.
+import type { Analysis, Analyzer } from '../analyze';
+import { RenderOptionError } from '../errors';
+
 import { chooseCaption } from '../captions/choose';
-import { expressionTag } from '../captions/labels';
+import { expressionTag, shortExpressionTag } from '../captions/labels';
 import { CaptionPair } from '../captions/library';
 import { decodeImageRgba, DecodeOptions, pictureSize } from '../image';
 import { drawLayout } from './draw';
@@ -70,12 +74,6 @@ export interface RenderTimings {
   decodeMs: number;
   drawMs: number;
   encodeMs: number;
-}
-
-/** Options a user got wrong: unknown style, language or format, out-of-range numbers. */
-export class RenderOptionError extends Error {
-  override readonly name = 'RenderOptionError';
-  readonly code = 'BAD_OPTION';
 }
 
 const CONTENT_TYPES: Record<OutputFormat, string> = {
@@ -148,7 +146,9 @@ export async function makeMeme(
   checkOptions(options); // fail on a bad option before spending time on the models
   const analysis =
     options.analysis ??
-    (options.analyzer ? await options.analyzer.analyze(imageBytes) : await analyzeImage(imageBytes));
+    (options.analyzer
+      ? await options.analyzer.analyze(imageBytes)
+      : await (await import('../analyze')).analyzeImage(imageBytes));
   return { ...(await renderMeme(imageBytes, analysis, options)), analysis };
 }
 
@@ -224,6 +224,8 @@ function planLayout(
         height: face.box.height * toPhoto,
       },
       tag: expressionTag(face.dominant, face.emotions[face.dominant], settings.lang),
+      shortTag: shortExpressionTag(face.dominant, face.emotions[face.dominant]),
+      score: face.score,
     }));
     const layout = layoutMeme({ style: settings.style, ...photo, faces, caption, measure });
     const longSide = Math.max(layout.width, layout.height);

@@ -61,6 +61,11 @@ function mayBreakBetween(before: string, after: string): boolean {
 
 /** Greedy wrap to `maxWidth`; a unit wider than a line is split between grapheme clusters. */
 export function wrapLines(text: string, maxWidth: number, measure: (text: string) => number): string[] {
+  return wrapUnits(breakUnits(text), maxWidth, measure);
+}
+
+/** wrapLines over break units found once: segmenting costs most when a text is wrapped at many widths. */
+function wrapUnits(units: readonly string[], maxWidth: number, measure: (text: string) => number): string[] {
   const lines: string[] = [];
   let line = '';
   const push = (unit: string): void => {
@@ -72,7 +77,7 @@ export function wrapLines(text: string, maxWidth: number, measure: (text: string
     lines.push(line.trimEnd());
     line = unit.trimStart();
   };
-  for (const unit of breakUnits(text)) {
+  for (const unit of units) {
     if (measure(unit.trimEnd()) <= maxWidth) {
       push(unit);
       continue;
@@ -88,14 +93,15 @@ export function wrapLines(text: string, maxWidth: number, measure: (text: string
  * width that still needs no more lines, so the lines come out even.
  */
 export function balancedLines(text: string, maxWidth: number, measure: (text: string) => number): string[] {
-  const greedy = wrapLines(text, maxWidth, measure);
+  const units = breakUnits(text);
+  const greedy = wrapUnits(units, maxWidth, measure);
   if (greedy.length <= 1) return greedy;
   let low = 0;
   let high = maxWidth;
   let best = greedy;
   for (let step = 0; step < 12 && high - low > 1; step++) {
     const width = (low + high) / 2;
-    const lines = wrapLines(text, width, measure);
+    const lines = wrapUnits(units, width, measure);
     if (lines.length <= greedy.length && lines.every((line) => measure(line) <= width)) {
       best = lines;
       high = width;
@@ -117,14 +123,15 @@ export function fitText(text: string, rules: FitRules, measure: MeasureText): Fi
       balancedLines(paragraph, rules.maxWidth, (part) => measure(part, size)),
     );
   // Balancing never adds a line, so the size search can use the cheaper greedy wrap.
+  const paragraphUnits = paragraphs.map(breakUnits);
   const greedyAt = (size: number): string[] =>
-    paragraphs.flatMap((paragraph) => wrapLines(paragraph, rules.maxWidth, (part) => measure(part, size)));
+    paragraphUnits.flatMap((units) => wrapUnits(units, rules.maxWidth, (part) => measure(part, size)));
   const linesThatFit = (size: number): number =>
     Math.min(rules.maxLines, Math.floor(rules.maxHeight / (size * rules.lineHeight) + 1e-9));
   const minSize = Math.min(rules.minSize, rules.maxSize);
   // Words are split mid-word only when one is wider than the line even at the minimum size;
   // otherwise a size that would split a word does not count as fitting.
-  const units = paragraphs.flatMap((paragraph) => breakUnits(paragraph).map((unit) => unit.trimEnd()));
+  const units = paragraphUnits.flatMap((list) => list.map((unit) => unit.trimEnd()));
   const widestUnitFits = (size: number): boolean =>
     units.every((unit) => measure(unit, size) <= rules.maxWidth);
   const mustSplitWords = !widestUnitFits(minSize);
@@ -172,4 +179,51 @@ export function withEllipsis(text: string, maxWidth: number, measure: (text: str
   const clusters = splitGraphemes(text);
   while (clusters.length > 0 && measure(clusters.join('').trimEnd() + ELLIPSIS) > maxWidth) clusters.pop();
   return clusters.join('').trimEnd() + ELLIPSIS;
+}
+
+/**
+ * For each line count n = 1..maxLines, the largest size in [minSize, maxSize] (to 0.5 px) at
+ * which `text` wraps into at most n lines of `maxWidth` under fitText's rules (no word split
+ * unless one is wider than the line even at minSize); 0 where even minSize needs more lines.
+ * With these, the size that fits a band of any height is a few multiplications, so layout
+ * can weigh many candidate bands without wrapping the text again for each.
+ */
+export function sizesByLineCount(
+  text: string,
+  maxWidth: number,
+  maxLines: number,
+  minSize: number,
+  maxSize: number,
+  measure: MeasureText,
+): number[] {
+  const paragraphUnits = text
+    .split('\n')
+    .filter((paragraph) => paragraph.trim() !== '')
+    .map(breakUnits);
+  const units = paragraphUnits.flatMap((list) => list.map((unit) => unit.trimEnd()));
+  const widestUnitFits = (size: number): boolean => units.every((unit) => measure(unit, size) <= maxWidth);
+  const low = Math.min(minSize, maxSize);
+  const mustSplitWords = !widestUnitFits(low);
+  const lineCount = (size: number): number => {
+    if (!mustSplitWords && !widestUnitFits(size)) return Infinity;
+    const lines = paragraphUnits.flatMap((list) => wrapUnits(list, maxWidth, (part) => measure(part, size)));
+    return lines.every((line) => measure(line, size) <= maxWidth) ? lines.length : Infinity;
+  };
+  const sizes: number[] = [];
+  for (let lines = 1; lines <= maxLines; lines++) {
+    if (lineCount(low) > lines) {
+      sizes.push(0);
+      continue;
+    }
+    let fits = Math.max(low, sizes[sizes.length - 1] ?? low);
+    let fails = maxSize;
+    if (lineCount(maxSize) <= lines) fits = fails = maxSize;
+    while (fails - fits > 0.5) {
+      const middle = (fits + fails) / 2;
+      if (lineCount(middle) <= lines) fits = middle;
+      else fails = middle;
+    }
+    sizes.push(Math.max(low, Math.floor(fits * 2) / 2));
+  }
+  return sizes;
 }
