@@ -5,11 +5,6 @@
 #     subscription calls the sweep, which reads the index of open jobs (jobs/open/<id> in the
 #     public bucket, never the whole bucket) and fails or redelivers the overdue ones.
 
-resource "google_project_service" "scheduler" {
-  service            = "cloudscheduler.googleapis.com"
-  disable_on_destroy = false
-}
-
 locals {
   # Cloud Scheduler publishes its Pub/Sub targets' messages as its service agent.
   scheduler_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
@@ -61,14 +56,15 @@ resource "google_pubsub_topic_iam_member" "uploads_sweep_publisher" {
 # ---- Functions ----------------------------------------------------------------------------
 
 resource "google_cloudfunctions2_function" "dead_letter" {
-  name        = "${var.name_prefix}-dead-letter"
+  name        = local.function_names.dead_letter
   location    = var.region
   description = "memegen: a message Pub/Sub gave up on → its job failed RETRIES_EXHAUSTED"
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = "deadLetter"
-    service_account = google_service_account.build.id
+    runtime           = "nodejs22"
+    entry_point       = "deadLetter"
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -94,14 +90,15 @@ resource "google_cloudfunctions2_function" "dead_letter" {
 }
 
 resource "google_cloudfunctions2_function" "sweep" {
-  name        = "${var.name_prefix}-sweep"
+  name        = local.function_names.sweep
   location    = var.region
   description = "memegen: every minute, fails or redelivers the jobs past their deadline"
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = "sweep"
-    service_account = google_service_account.build.id
+    runtime           = "nodejs22"
+    entry_point       = "sweep"
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
@@ -182,7 +179,8 @@ resource "google_pubsub_subscription" "dead_letter_handler" {
     maximum_backoff = "600s"
   }
 
-  depends_on = [google_cloud_run_service_iam_member.dead_letter_invoker, time_sleep.iam_propagation]
+  # Pushes start at once: only after the push identity may invoke the function everywhere.
+  depends_on = [time_sleep.invoker_propagation]
 }
 
 # ---- The sweep's clock ----------------------------------------------------------------------
@@ -210,7 +208,7 @@ resource "google_cloud_scheduler_job" "sweep" {
     data       = base64encode("{}")
   }
 
-  depends_on = [google_project_service.scheduler, google_pubsub_topic_iam_member.sweep_scheduler_publisher]
+  depends_on = [google_project_service.apis, google_pubsub_topic_iam_member.sweep_scheduler_publisher]
 }
 
 # A tick not taken within a few minutes is worthless (the next one comes): short retention,
@@ -238,5 +236,6 @@ resource "google_pubsub_subscription" "sweep" {
     maximum_backoff = "600s"
   }
 
-  depends_on = [google_cloud_run_service_iam_member.sweep_invoker, time_sleep.iam_propagation]
+  # Pushes start at once: only after the push identity may invoke the function everywhere.
+  depends_on = [time_sleep.invoker_propagation]
 }

@@ -135,7 +135,21 @@ const only = async (value: unknown): Promise<string> => {
   return found[0];
 };
 
-const FUNCTIONS = ['analyze', 'render', 'upload'] as const;
+/** Every function, by its Terraform name, and the entry point it deploys with. */
+const FUNCTIONS = ['analyze', 'render', 'upload', 'dead_letter', 'sweep'] as const;
+const ENTRY_POINTS: Record<(typeof FUNCTIONS)[number], string> = {
+  analyze: 'analyze',
+  render: 'render',
+  upload: 'upload',
+  dead_letter: 'deadLetter',
+  sweep: 'sweep',
+};
+/**
+ * The functions sized from measurements (infra/sizing.ts, a variable each in variables.tf);
+ * deadLetter and sweep hold only the Storage and Pub/Sub clients and have fixed small
+ * sizes in lifecycle.tf.
+ */
+const SIZED = ['analyze', 'render', 'upload'] as const;
 const fn = (name: string): Body => resource(`google_cloudfunctions2_function.${name}`);
 /** The push subscription that calls a function. */
 async function subscriptionCalling(name: string): Promise<[string, Body]> {
@@ -196,6 +210,7 @@ describe('infra/ wiring', () => {
       'iam',
       'logging',
       'monitoring',
+      'cloudscheduler',
     ])
       expect(list).toContain(`"${api}.googleapis.com"`);
     expect(list).not.toContain('eventarc');
@@ -218,7 +233,7 @@ describe('infra/ wiring', () => {
     for (const name of FUNCTIONS) {
       const build = block(fn(name), 'build_config');
       expect(build.runtime).toBe('nodejs22');
-      expect(build.entry_point).toBe(name);
+      expect(build.entry_point).toBe(ENTRY_POINTS[name]);
       const source = block(block(build, 'source'), 'storage_source');
       expect(await only(source.bucket)).toBe('google_storage_bucket.source');
       expect(await only(source.object)).toBe('google_storage_bucket_object.source');
@@ -264,7 +279,10 @@ describe('infra/ wiring', () => {
   });
 
   test("every function gets the same settings: all of SETTINGS' required keys, nothing SETTINGS does not know", () => {
-    const envs = FUNCTIONS.map((name) => block(fn(name), 'service_config').environment_variables);
+    // The sweep gets the same plus two of its own (tested with the job lifecycle below).
+    const envs = FUNCTIONS.filter((name) => name !== 'sweep').map(
+      (name) => block(fn(name), 'service_config').environment_variables,
+    );
     expect(new Set(envs).size).toBe(1);
     const env = local(envs[0]) as Record<string, string>;
     const known = Object.keys(SETTINGS);
@@ -680,7 +698,8 @@ describe('infra/ job lifecycle: dead letters and the sweep (lifecycle.tf)', () =
     expect(String(tf.locals.scheduler_service_agent)).toMatch(
       /@gcp-sa-cloudscheduler\.iam\.gserviceaccount\.com$/,
     );
-    expect(resource('google_project_service.scheduler').service).toBe('cloudscheduler.googleapis.com');
+    expect(String(tf.locals.apis)).toContain('"cloudscheduler.googleapis.com"');
+    expect(job.depends_on).toContain('${google_project_service.apis}');
   });
 
   test("the sweep gets the shared settings plus UPLOADS_TOPIC (the inbox notifications' topic) and its stall deadline", async () => {
@@ -856,7 +875,7 @@ describe('infra/ sizes and README', () => {
   const size = (name: string): Body => tf.variables[name].type;
 
   test("each function's memory and vCPUs are what infra/sizing.ts makes of the measurements at its concurrency", () => {
-    for (const name of FUNCTIONS) {
+    for (const name of SIZED) {
       const load = report.loads[name];
       expect(load).toBeDefined();
       const defaults = String(size(name));
@@ -882,7 +901,7 @@ describe('infra/ sizes and README', () => {
   test("infra/README.md's sizes and cold starts are the benchmark's, and its table of functions is variables.tf's", () => {
     const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
     expect(replaceSection(readme, readmeSection(report))).toBe(readme);
-    for (const name of FUNCTIONS) {
+    for (const name of SIZED) {
       const defaults = String(size(name));
       const value = (field: string): string =>
         new RegExp(`${field}\\s*=\\s*optional\\((?:string|number),\\s*"?([\\w.]+)"?\\)`).exec(
