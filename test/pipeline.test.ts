@@ -25,11 +25,7 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
   beforeAll(async () => {
     stack = await startStack({ env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
     expect(stack.pubsub).toBe('emulator');
-    storage = new Storage({
-      apiEndpoint: stack.storageUrl,
-      keyFilename: stack.keyFile,
-      projectId: stack.projectId,
-    });
+    storage = stack.storage();
   }, 120_000);
 
   afterAll(async () => {
