@@ -5,8 +5,10 @@
  *
  * - cold start: from launching the framework to the answer to the function's first
  *   request (analyze: an inbox notification; render: the render request analyze published;
- *   upload: POST /api/uploads), and the resident memory right after it;
- * - load, for sizing (infra/sizing.ts): one instance serving `concurrency` requests at once
+ *   upload: POST /api/uploads; deadLetter: a dead-lettered inbox notification; sweep: a
+ *   Scheduler tick), and the resident memory right after it;
+ * - load, for sizing (infra/sizing.ts) of analyze, render and upload (deadLetter and sweep
+ *   have fixed small sizes in infra/lifecycle.tf): one instance serving `concurrency` requests at once
  *   (its default in infra/variables.tf), `rounds` times: peak resident memory, and CPU
  *   time per request. The image functions get a typical 12 MP photo (CPU) and the largest
  *   the settings accept, 50 MP (memory).
@@ -52,6 +54,8 @@ const MARKERS = ['<!-- bench:functions:start -->', '<!-- bench:functions:end -->
 async function firstRequest(harness: FunctionHarness, name: FunctionName, photo: Buffer): Promise<Request> {
   if (name === 'analyze') return harness.analyzeRequest(COLD_START_PHOTO, photo);
   if (name === 'render') return harness.renderRequest(COLD_START_PHOTO);
+  if (name === 'deadLetter') return harness.deadLetterRequest(COLD_START_PHOTO, photo);
+  if (name === 'sweep') return harness.sweepRequest();
   return harness.uploadRequest();
 }
 
@@ -111,6 +115,10 @@ export async function functionColdStarts(
   return result;
 }
 
+/** The functions sized from measurements, each with its variable in infra/variables.tf. */
+export const SIZED_FUNCTIONS = ['analyze', 'render', 'upload'] as const;
+export type SizedFunction = (typeof SIZED_FUNCTIONS)[number];
+
 export interface LoadFigures extends FunctionLoad {
   requests: number;
   /** CPU per request and peak memory with each photo (image functions). */
@@ -159,7 +167,7 @@ async function underLoad(
 export async function functionLoads(
   harness: FunctionHarness,
   rounds: number,
-): Promise<Record<FunctionName, LoadFigures>> {
+): Promise<Record<SizedFunction, LoadFigures>> {
   const all = await benchPhotos();
   const typical = all.find((p) => p.name === SYNTHETIC_12MP)!.bytes;
   const largest = await photo50mp();
@@ -167,8 +175,8 @@ export async function functionLoads(
     [SYNTHETIC_12MP, typical],
     [SYNTHETIC_50MP, largest],
   ];
-  const result = {} as Record<FunctionName, LoadFigures>;
-  for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+  const result = {} as Record<SizedFunction, LoadFigures>;
+  for (const name of SIZED_FUNCTIONS) {
     const concurrency = deployedConcurrency(name);
     if (name === 'upload') {
       const load = await underLoad(harness, name, concurrency, rounds, async () => harness.uploadRequest());
@@ -234,8 +242,8 @@ export interface FunctionsReport {
   /** What "before" was, when it was measured. */
   before?: string;
   coldStarts: Record<FunctionName, { after: ColdStart; before?: ColdStart }>;
-  loads: Record<FunctionName, LoadFigures>;
-  sizes: Record<FunctionName, FunctionSize>;
+  loads: Record<SizedFunction, LoadFigures>;
+  sizes: Record<SizedFunction, FunctionSize>;
 }
 
 /** The generated part of infra/README.md. */
@@ -249,7 +257,7 @@ export function readmeSection(report: FunctionsReport): string {
     '',
     `Measured on ${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}, with a load average of ${report.machine.loadAverage[0]} at the start and ${report.machine.loadAverage[1]} at the end (other work shares the machine: the times are long in absolute terms; compare within the run), each function in processes of its own under the functions framework (\`npm run bench:functions\`).`,
     '',
-    `**Cold start**: launch → answer to the first request (analyze: an inbox notification for a 1920×1280 photo; render: the render request analyze published for it; upload: \`POST /api/uploads\`), median of ${report.runs} processes, and resident memory right after it${report.before ? `; *before*: ${report.before}, measured alternately with *after* in the same run` : ''}.`,
+    `**Cold start**: launch → answer to the first request (analyze: an inbox notification for a 1920×1280 photo; render: the render request analyze published for it; upload: \`POST /api/uploads\`${names.includes('sweep') ? '; deadLetter: a dead-lettered inbox notification; sweep: a Scheduler tick' : ''}), median of ${report.runs} processes, and resident memory right after it${report.before ? `; *before*: ${report.before}, measured alternately with *after* in the same run` : ''}.`,
     '',
     report.before ? '| function | before | after |' : '| function | cold start |',
     report.before ? '|---|---|---|' : '|---|---|',
@@ -263,7 +271,7 @@ export function readmeSection(report: FunctionsReport): string {
     '',
     '| function | concurrency | peak RSS | memory: peak × headroom → size | CPU per request | vCPUs: concurrency × CPU ≤ 1 s per vCPU |',
     '|---|---|---|---|---|---|',
-    ...names.map((name) => {
+    ...SIZED_FUNCTIONS.map((name) => {
       const load = report.loads[name];
       const size = report.sizes[name];
       const photos = load.photos
@@ -311,7 +319,7 @@ async function main(): Promise<void> {
     const loads = await functionLoads(harness, Number(values.rounds));
     const sizes = Object.fromEntries(
       Object.entries(loads).map(([name, load]) => [name, sizeFunction(load)]),
-    ) as Record<FunctionName, FunctionSize>;
+    ) as Record<SizedFunction, FunctionSize>;
     const report: FunctionsReport = {
       machine: {
         cpus: cpus().length,

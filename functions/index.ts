@@ -2,8 +2,8 @@
  * Cloud Functions entry point (package.json "main"): registers every function with the
  * functions framework. All of them deploy from the same zip, each with its own entry point
  * (build_config.entry_point in infra/functions.tf), and each loads only its own module,
- * functions/entries/<name>.ts, on its first call: `upload` never loads onnxruntime, sharp,
- * the canvas or the fonts, and `render` never loads the models.
+ * functions/entries/<name>.ts, on its first call: `upload`, `deadLetter` and `sweep` never
+ * load onnxruntime, sharp, the canvas or the fonts, and `render` never loads the models.
  *
  * A new function: a module in entries/ exporting `create(context)`, and one line below.
  *
@@ -30,4 +30,12 @@ functions.cloudEvent(
 functions.http(
   'upload',
   lazyHandler(() => import('./entries/upload'), context),
+);
+functions.cloudEvent(
+  'deadLetter',
+  lazyHandler(() => import('./entries/deadLetter'), context),
+);
+functions.cloudEvent(
+  'sweep',
+  lazyHandler(() => import('./entries/sweep'), context),
 );

@@ -33,6 +33,7 @@ DEPLOYER_ROLES=(
   roles/pubsub.admin                         # topics, subscriptions and their IAM
   roles/cloudfunctions.developer             # the functions
   roles/run.admin                            # run.invoker on the functions' Cloud Run services
+  roles/cloudscheduler.admin                 # the sweep's Cloud Scheduler job
   roles/artifactregistry.admin               # the image repository, its cleanup policy and IAM
   roles/iam.serviceAccountAdmin              # the functions' accounts and the grants on them
   roles/iam.roleAdmin                        # the custom storage roles

@@ -204,11 +204,13 @@ locals {
 resource "google_service_account_iam_member" "deployer_acts_as" {
   for_each = {
     for name, account in {
-      analyze = google_service_account.analyze.name
-      render  = google_service_account.render.name
-      upload  = google_service_account.upload.name
-      invoker = google_service_account.invoker.name
-      build   = google_service_account.build.name
+      analyze     = google_service_account.analyze.name
+      render      = google_service_account.render.name
+      upload      = google_service_account.upload.name
+      dead_letter = google_service_account.dead_letter.name
+      sweep       = google_service_account.sweep.name
+      invoker     = google_service_account.invoker.name
+      build       = google_service_account.build.name
     } : name => account if var.deployer_service_account != ""
   }
   service_account_id = each.value

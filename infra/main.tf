@@ -7,6 +7,7 @@ locals {
       "cloudbuild.googleapis.com",
       "cloudfunctions.googleapis.com",
       "cloudresourcemanager.googleapis.com",
+      "cloudscheduler.googleapis.com",
       "iam.googleapis.com",
       "iamcredentials.googleapis.com",
       "logging.googleapis.com",
@@ -53,9 +54,11 @@ locals {
   # Every function's name: the functions and everything that watches them (alerts, log
   # metrics, the dashboard) take them from here, so the watchers do not wait for the builds.
   function_names = {
-    analyze = "${var.name_prefix}-analyze"
-    render  = "${var.name_prefix}-render"
-    upload  = "${var.name_prefix}-upload"
+    analyze     = "${var.name_prefix}-analyze"
+    render      = "${var.name_prefix}-render"
+    upload      = "${var.name_prefix}-upload"
+    dead_letter = "${var.name_prefix}-dead-letter"
+    sweep       = "${var.name_prefix}-sweep"
   }
 
   pubsub_service_agent = google_project_service_identity.pubsub.member
@@ -109,14 +112,16 @@ resource "time_sleep" "iam_propagation" {
   ]
 }
 
-# The push identity may invoke analyze and render only once their Cloud Run services exist,
-# so after the functions; Pub/Sub starts pushing as soon as a subscription exists, and a
+# The push identity may invoke each function only once its Cloud Run service exists, so
+# after the functions; Pub/Sub starts pushing as soon as a subscription exists, and a
 # push refused with 403 uses up one of the message's delivery attempts. So the
 # subscriptions wait for these grants too (again when one is replaced).
 resource "time_sleep" "invoker_propagation" {
   create_duration = "60s"
   triggers = {
-    analyze = google_cloud_run_service_iam_member.analyze_invoker.id
-    render  = google_cloud_run_service_iam_member.render_invoker.id
+    analyze     = google_cloud_run_service_iam_member.analyze_invoker.id
+    render      = google_cloud_run_service_iam_member.render_invoker.id
+    dead_letter = google_cloud_run_service_iam_member.dead_letter_invoker.id
+    sweep       = google_cloud_run_service_iam_member.sweep_invoker.id
   }
 }

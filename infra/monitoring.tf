@@ -12,10 +12,15 @@ locals {
   push_subscriptions = [
     google_pubsub_subscription.analyze.name,
     google_pubsub_subscription.render.name,
+    google_pubsub_subscription.dead_letter_handler.name,
+    google_pubsub_subscription.sweep.name,
   ]
   # Subscriptions of the dead-letter topic. Whether something consumes them or not, a dead
   # letter that stays undelivered there is a job that exhausted its retries unnoticed.
-  dead_letter_subscriptions = [google_pubsub_subscription.dead_letter.name]
+  dead_letter_subscriptions = [
+    google_pubsub_subscription.dead_letter.name,
+    google_pubsub_subscription.dead_letter_handler.name,
+  ]
 
   functions_filter = join(" OR ", [for name in values(local.function_names) : "\"${name}\""])
   function_logs    = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${local.functions_filter})"

@@ -45,9 +45,11 @@ output "dead_letter_subscription" {
 output "function_names" {
   description = "Cloud Functions names (for gcloud functions logs read / describe)."
   value = {
-    analyze = google_cloudfunctions2_function.analyze.name
-    render  = google_cloudfunctions2_function.render.name
-    upload  = google_cloudfunctions2_function.upload.name
+    analyze     = google_cloudfunctions2_function.analyze.name
+    render      = google_cloudfunctions2_function.render.name
+    upload      = google_cloudfunctions2_function.upload.name
+    dead_letter = google_cloudfunctions2_function.dead_letter.name
+    sweep       = google_cloudfunctions2_function.sweep.name
   }
 }
 

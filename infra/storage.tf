@@ -32,6 +32,7 @@ resource "google_storage_bucket" "inbox" {
     response_header = [
       "Content-Type",
       "x-goog-content-length-range",
+      "x-goog-if-generation-match",
       "x-goog-meta-memegen-style",
       "x-goog-meta-memegen-lang",
       "x-goog-meta-memegen-top",

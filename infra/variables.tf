@@ -75,6 +75,34 @@ variable "push_ack_deadline_seconds" {
   }
 }
 
+variable "job_stall_seconds" {
+  description = "The sweep's stall deadline (JOB_STALL_SECONDS): a job analysing or rendering with no progress for this long is delivered again once, then failed STALLED. Must exceed push_ack_deadline_seconds + 600 (Pub/Sub's own retries)."
+  type        = number
+  default     = 1800
+
+  validation {
+    condition     = var.job_stall_seconds >= 60 && var.job_stall_seconds <= 86400
+    error_message = "job_stall_seconds must be between 60 and 86400."
+  }
+}
+
+variable "sweep_schedule" {
+  description = "When Cloud Scheduler runs the sweep (cron, UTC): every minute by default."
+  type        = string
+  default     = "* * * * *"
+}
+
+variable "sweep_timeout_seconds" {
+  description = "The sweep function's timeout, and its subscription's ack deadline."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.sweep_timeout_seconds >= 10 && var.sweep_timeout_seconds <= 600
+    error_message = "sweep_timeout_seconds must be between 10 and 600."
+  }
+}
+
 variable "worker_ingress" {
   description = "Ingress of analyze and render. ALLOW_INTERNAL_ONLY still admits Pub/Sub push from the same project (Cloud Run counts it as internal)."
   type        = string

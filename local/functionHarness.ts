@@ -1,7 +1,7 @@
 /**
  * The world the deployed functions run in locally, for running them one process each
  * (functionProcess.ts) as Cloud Run does: the local storage server with an inbox and a
- * public bucket, the Pub/Sub emulator with the render topic, and a collector that receives
+ * public bucket, the Pub/Sub emulator with the render and uploads topics, and a collector that receives
  * what analyze publishes by push, so that render can be given the render requests analyze
  * really made. Used by the functions benchmark (bench/functions.ts) and the test of what
  * each function loads (test/function-loading.test.ts).
@@ -17,7 +17,13 @@ import { createLocalCredentials, startStorageServer, StorageServer } from './sto
 const PROJECT = 'memegen-bench';
 
 /** Every deployed function, with the kind of trigger the framework serves it with. */
-export const FUNCTIONS = { analyze: 'cloudevent', render: 'cloudevent', upload: 'http' } as const;
+export const FUNCTIONS = {
+  analyze: 'cloudevent',
+  render: 'cloudevent',
+  upload: 'http',
+  deadLetter: 'cloudevent',
+  sweep: 'cloudevent',
+} as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 
 export interface FunctionRequest {
@@ -28,6 +34,7 @@ export interface FunctionRequest {
 export class FunctionHarness {
   private readonly renderRequests = new Map<string, string[]>();
   private uploads = 0;
+  private ticks = 0;
 
   private constructor(
     private readonly dir: string,
@@ -46,14 +53,17 @@ export class FunctionHarness {
     const server = await startStorageServer({
       root: join(dir, 'storage'),
       signers: { [credentials.clientEmail]: credentials.publicKeyPem },
+      // The deployed entry points build a plain new Storage(), which sends no credentials to
+      // STORAGE_EMULATOR_HOST; this server lets them in.
+      openAccess: true,
       log: () => undefined,
     });
-    const pubsub = await EmulatorPubSub.start(
-      emulatorBin,
-      18000 + Math.floor(Math.random() * 2000),
-      PROJECT,
-      () => undefined,
-    );
+    const pubsub = await EmulatorPubSub.start({
+      bin: emulatorBin,
+      port: 18000 + Math.floor(Math.random() * 2000),
+      projectId: PROJECT,
+      log: () => undefined,
+    });
     const storage = new Storage({
       apiEndpoint: server.url,
       keyFilename: credentials.keyFile,
@@ -68,6 +78,8 @@ export class FunctionHarness {
       INBOX_BUCKET: 'bench-inbox',
       PUBLIC_BUCKET: 'bench-public',
       RENDER_TOPIC: `projects/${PROJECT}/topics/render`,
+      // Where the sweep redelivers stalled jobs (only the sweep reads it).
+      UPLOADS_TOPIC: `projects/${PROJECT}/topics/uploads`,
       PUBLIC_BASE_URL: `${server.url}/bench-public`,
       STORAGE_EMULATOR_HOST: server.url,
       GOOGLE_APPLICATION_CREDENTIALS: credentials.keyFile,
@@ -89,6 +101,7 @@ export class FunctionHarness {
     const address = collector.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     await pubsub.createTopic(env.RENDER_TOPIC);
+    await pubsub.createTopic(env.UPLOADS_TOPIC);
     await pubsub.createPushSubscription({
       name: `projects/${PROJECT}/subscriptions/bench-render`,
       topic: env.RENDER_TOPIC,
@@ -110,11 +123,48 @@ export class FunctionHarness {
 
   /** An inbox notification for a fresh copy of the photo, as Pub/Sub pushes it to analyze. */
   async analyzeRequest(photo: string, bytes: Buffer): Promise<FunctionRequest> {
+    return this.push('uploads', await this.inboxNotification(photo, bytes, 'analyze', {}));
+  }
+
+  /**
+   * The same notification after analyze's subscription gave up on it, as Pub/Sub forwards it
+   * to the dead-letter topic and pushes it to deadLetter. Its upload is no job's (it was not
+   * asked for through upload), so deadLetter reads for a status, finds none and ignores it.
+   */
+  async deadLetterRequest(photo: string, bytes: Buffer): Promise<FunctionRequest> {
+    const body = await this.inboxNotification(photo, bytes, 'dead-letter-handler', {
+      CloudPubSubDeadLetterSourceSubscription: `projects/${PROJECT}/subscriptions/analyze`,
+      CloudPubSubDeadLetterSourceDeliveryCount: '5',
+    });
+    return this.push('dead-letter', body);
+  }
+
+  /** A tick, as Cloud Scheduler publishes it ("{}") and Pub/Sub pushes it to the sweep. */
+  sweepRequest(): FunctionRequest {
+    const body = JSON.stringify({
+      message: {
+        data: Buffer.from('{}').toString('base64'),
+        attributes: {},
+        messageId: `tick-${++this.ticks}`,
+        publishTime: new Date().toISOString(),
+      },
+      subscription: `projects/${PROJECT}/subscriptions/sweep`,
+    });
+    return this.push('sweep', body);
+  }
+
+  /** The push body of the notification for a fresh copy of the photo in the inbox. */
+  private async inboxNotification(
+    photo: string,
+    bytes: Buffer,
+    subscription: string,
+    extraAttributes: Record<string, string>,
+  ): Promise<string> {
     const name = `${++this.uploads}-${photo}`;
     const file = this.storage.bucket('bench-inbox').file(name);
     await file.save(bytes, { resumable: false, contentType: 'image/jpeg' });
     const [metadata] = await file.getMetadata();
-    const body = JSON.stringify({
+    return JSON.stringify({
       message: {
         data: Buffer.from(JSON.stringify(metadata)).toString('base64'),
         attributes: {
@@ -123,13 +173,13 @@ export class FunctionHarness {
           bucketId: 'bench-inbox',
           objectId: name,
           objectGeneration: String(metadata.generation),
+          ...extraAttributes,
         },
         messageId: String(this.uploads),
         publishTime: new Date().toISOString(),
       },
-      subscription: `projects/${PROJECT}/subscriptions/analyze`,
+      subscription: `projects/${PROJECT}/subscriptions/${subscription}`,
     });
-    return this.push('uploads', body);
   }
 
   /** How many render requests for the photo are waiting to be used. */

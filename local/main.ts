@@ -5,13 +5,22 @@
  *
  * --ready-json prints one JSON line with the stack's URLs once it accepts uploads (for
  * scripts and tests); otherwise a short guide is printed.
+ *
+ * SIGINT, SIGTERM and SIGHUP stop everything, the emulator included, within STOP_DEADLINE_MS.
+ * `npm start` runs this with `exec`, so signals sent to npm reach it; npm forwards only
+ * SIGINT and SIGTERM, so the stack also stops when its parent goes away (npm killed by
+ * SIGHUP or SIGKILL), instead of living on as an orphan.
  */
 import { parseArgs } from 'node:util';
 import { SETTINGS } from '../functions/cloud/config';
-import { startLocalStack } from './stack';
+import { killRecordedEmulator } from './dataDir';
+import { LocalStack, resolveDataDir, startLocalStack } from './stack';
 
 // No metadata server on a laptop: don't let the Google client libraries probe for one.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
+
+/** How long a signal may take to stop everything: within 5 s, with a margin. */
+const STOP_DEADLINE_MS = 4000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -36,22 +45,38 @@ async function main(): Promise<void> {
       .filter((name) => !SETTINGS[name as keyof typeof SETTINGS].required && process.env[name] !== undefined)
       .map((name) => [name, process.env[name]!]),
   );
-  const stack = await startLocalStack({ port, dataDir: values.data, pubsub: mode, log, settings });
-
+  // Signals are handled from now on, also while the stack starts (the emulator may be running).
+  const dataDir = resolveDataDir(values.data);
+  const running: { stack?: LocalStack } = {};
   let stopping = false;
-  const stop = (): void => {
+  const stop = (why: string, code = 0): void => {
     if (stopping) return;
     stopping = true;
-    // close() never rejects (it logs nothing and swallows each cleanup's error), so exit either way.
-    void stack.close().finally(() => process.exit(0));
+    log(`memegen: stopping (${why})`);
+    // Whatever hangs, the process is gone by the deadline, and the emulator with it (see 'exit').
+    setTimeout(() => process.exit(code), STOP_DEADLINE_MS).unref();
+    // Still starting: exit now; 'exit' kills the emulator if one was started (its pid is recorded at once).
+    if (running.stack) void running.stack.close().then(() => process.exit(code));
+    else process.exit(code);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('exit', () => (running.stack ? running.stack.killEmulatorNow() : killRecordedEmulator(dataDir)));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('its parent process exited');
+  }, 250).unref();
+
+  const stack = (running.stack = await startLocalStack({ port, dataDir, pubsub: mode, log, settings }));
+  void stack.failed.then((reason) => stop(reason, 1));
+  // Keeps the process alive (the timers above do not).
+  setInterval(() => undefined, 1 << 30);
 
   if (values['ready-json']) {
-    const { close: _close, ...urls } = stack;
+    const { close: _close, failed: _failed, killEmulatorNow: _kill, ...urls } = stack;
     void _close;
-    process.stdout.write(JSON.stringify({ ready: true, ...urls }) + '\n');
+    void _failed;
+    void _kill;
+    process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, ...urls }) + '\n');
     return;
   }
   console.log(`

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
+import { endProcessGroup } from './dataDir';
 
 export interface PushSubscription {
   name: string;
@@ -25,7 +26,11 @@ export interface LocalPubSub {
   createTopic(topic: string): Promise<void>;
   createPushSubscription(subscription: PushSubscription): Promise<void>;
   publish(topic: string, message: { data: Buffer; attributes: Record<string, string> }): Promise<string>;
+  /** Why nothing can be published right now (e.g. the emulator is restarting), or undefined. */
+  unavailable(): string | undefined;
   close(): Promise<void>;
+  /** Kills any process it started, synchronously (for a process that must exit now). */
+  killNow?(): void;
 }
 
 const EMULATOR_PATHS = [
@@ -44,59 +49,140 @@ export function findPubSubEmulator(
   return EMULATOR_PATHS.find((path) => existsSync(path));
 }
 
-export class EmulatorPubSub implements LocalPubSub {
-  readonly description: string;
-  readonly emulatorHost: string;
+/** One run of the emulator's JVM, in its own process group. */
+class EmulatorProcess {
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  readonly exited: Promise<string>;
 
   private constructor(
-    private readonly process: ChildProcess,
-    private readonly client: PubSub,
-    host: string,
+    readonly child: ChildProcess,
+    readonly host: string,
   ) {
-    this.emulatorHost = host;
-    this.description = `Cloud SDK Pub/Sub emulator at ${host} (pid ${process.pid})`;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)),
+    );
   }
 
-  static async start(
-    bin: string,
-    port: number,
-    projectId: string,
-    log: (line: string) => void,
-  ): Promise<EmulatorPubSub> {
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** Starts the JVM; `onSpawn` hears its pid at once, before it answers (a crash meanwhile must not lose it). */
+  static async start(bin: string, port: number, onSpawn?: (pid: number) => void): Promise<EmulatorProcess> {
     // Its own process group, so closing ends the JVM the launcher script starts, not just the script.
     const child = spawn(bin, ['--host=127.0.0.1', `--port=${port}`], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     child.stdout?.resume();
     child.stderr?.resume();
-    const host = `127.0.0.1:${port}`;
+    const emulator = new EmulatorProcess(child, `127.0.0.1:${port}`);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (child.exitCode !== null)
-        throw new Error(`the Pub/Sub emulator exited at start-up (code ${child.exitCode})`);
-      try {
-        if ((await fetch(`http://${host}/`)).ok) break;
-      } catch {
-        // not listening yet
-      }
+      if (!emulator.running)
+        throw new Error(`the Pub/Sub emulator exited at start-up (${await emulator.exited})`);
+      if (await emulator.answers(1000)) return emulator;
       if (Date.now() > deadline) {
-        killGroup(child);
+        await emulator.stop();
         throw new Error('the Pub/Sub emulator did not answer within 30 s');
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
-    log(`Pub/Sub emulator ready at ${host}`);
-    const client = new PubSub({ projectId, apiEndpoint: host, emulatorMode: true });
-    return new EmulatorPubSub(child, client, host);
+  }
+
+  async answers(timeoutMs: number): Promise<boolean> {
+    try {
+      return (await fetch(`http://${this.host}/`, { signal: AbortSignal.timeout(timeoutMs) })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running || this.child.pid === undefined) return;
+    await Promise.race([endProcessGroup(this.child.pid, 1500), this.exited]);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface EmulatorOptions {
+  bin: string;
+  port: number;
+  projectId: string;
+  log: (line: string) => void;
+  /** Called with each emulator process started (to record its pid), and undefined once it is stopped. */
+  onProcess?: (pid: number | undefined) => void;
+  /** Called after the emulator died and a new one has every topic and subscription again. */
+  onRestored?: () => Promise<void>;
+  /** Called when the emulator cannot be kept running; the stack should stop. */
+  onGaveUp?: (reason: string) => void;
+}
+
+/** How often the emulator is asked whether it is alive, and how many missed answers in a row mean it is not. */
+const PROBE_INTERVAL_MS = 2000;
+const PROBE_MISSES = 3;
+/** More deaths than this within the window and the stack stops instead of restarting again. */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
+/**
+ * The Cloud SDK emulator, supervised: if it dies or stops answering, it is started again on
+ * the same port with every topic and subscription recreated, and onRestored runs (the stack
+ * redelivers what the dead emulator held: its messages die with it). Meanwhile unavailable()
+ * says why, and the stack refuses uploads.
+ */
+export class EmulatorPubSub implements LocalPubSub {
+  readonly emulatorHost: string;
+  private emulator: EmulatorProcess;
+  private client: PubSub;
+  private readonly topics = new Set<string>();
+  private readonly subscriptions = new Map<string, PushSubscription>();
+  private state: 'up' | 'restarting' | 'closed' = 'up';
+  private readonly deaths: number[] = [];
+  private probe: NodeJS.Timeout | undefined;
+  private misses = 0;
+
+  private constructor(
+    private readonly options: EmulatorOptions,
+    emulator: EmulatorProcess,
+  ) {
+    this.emulator = emulator;
+    this.emulatorHost = emulator.host;
+    this.client = this.newClient();
+    this.watch();
+  }
+
+  static async start(options: EmulatorOptions): Promise<EmulatorPubSub> {
+    const emulator = await EmulatorProcess.start(options.bin, options.port, options.onProcess);
+    options.log(`Pub/Sub emulator ready at ${emulator.host}`);
+    return new EmulatorPubSub(options, emulator);
+  }
+
+  get description(): string {
+    return `Cloud SDK Pub/Sub emulator at ${this.emulatorHost} (pid ${this.emulator.pid})`;
+  }
+
+  unavailable(): string | undefined {
+    if (this.state === 'up') return undefined;
+    return this.state === 'restarting'
+      ? 'the local Pub/Sub emulator stopped and is being restarted; try again in a few seconds'
+      : 'the local stack is stopping';
   }
 
   async createTopic(topic: string): Promise<void> {
+    this.topics.add(topic);
     const [exists] = await this.client.topic(topic).exists();
     if (!exists) await this.client.createTopic(topic);
   }
 
   async createPushSubscription(subscription: PushSubscription): Promise<void> {
+    this.subscriptions.set(subscription.name, subscription);
     const existing = this.client.subscription(subscription.name);
     if ((await existing.exists())[0]) await existing.delete(); // endpoints change between runs
     await this.client.topic(subscription.topic).createSubscription(subscription.name, {
@@ -113,21 +199,91 @@ export class EmulatorPubSub implements LocalPubSub {
   }
 
   publish(topic: string, message: { data: Buffer; attributes: Record<string, string> }): Promise<string> {
+    const down = this.unavailable();
+    if (down) return Promise.reject(new Error(down));
     return this.client.topic(topic).publishMessage(message);
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => undefined);
-    killGroup(this.process);
+    this.state = 'closed';
+    clearInterval(this.probe);
+    await Promise.race([this.client.close().catch(() => undefined), sleep(500)]);
+    await this.emulator.stop();
+    this.options.onProcess?.(undefined);
   }
-}
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    child.kill('SIGTERM');
+  killNow(): void {
+    if (!this.emulator.running) return;
+    try {
+      process.kill(-this.emulator.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  private newClient(): PubSub {
+    return new PubSub({
+      projectId: this.options.projectId,
+      apiEndpoint: this.emulatorHost,
+      emulatorMode: true,
+    });
+  }
+
+  /** Notices the emulator's death: its exit, or (a hung JVM) several probes in a row without an answer. */
+  private watch(): void {
+    const emulator = this.emulator;
+    void emulator.exited.then((how) => {
+      if (this.state === 'up' && this.emulator === emulator) void this.recover(`exited (${how})`);
+    });
+    clearInterval(this.probe);
+    this.misses = 0;
+    this.probe = setInterval(() => {
+      if (this.state !== 'up' || this.emulator !== emulator) return;
+      void emulator.answers(PROBE_INTERVAL_MS - 200).then((ok) => {
+        this.misses = ok ? 0 : this.misses + 1;
+        if (this.misses >= PROBE_MISSES && this.state === 'up' && this.emulator === emulator)
+          void this.recover(`stopped answering (${PROBE_MISSES} probes in a row)`);
+      });
+    }, PROBE_INTERVAL_MS);
+    this.probe.unref();
+  }
+
+  private async recover(what: string): Promise<void> {
+    this.state = 'restarting';
+    const { log } = this.options;
+    const now = Date.now();
+    this.deaths.push(now);
+    while (this.deaths.length > 0 && this.deaths[0]! < now - RESTART_WINDOW_MS) this.deaths.shift();
+    log(`the Pub/Sub emulator (pid ${this.emulator.pid}) ${what}: uploads are refused until it is back`);
+    if (this.deaths.length > MAX_RESTARTS)
+      return this.giveUp(`the Pub/Sub emulator died ${this.deaths.length} times within a minute`);
+    try {
+      await this.client.close().catch(() => undefined);
+      await this.emulator.stop();
+      this.emulator = await EmulatorProcess.start(
+        this.options.bin,
+        this.options.port,
+        this.options.onProcess,
+      );
+      this.client = this.newClient();
+      for (const topic of this.topics) await this.createTopic(topic);
+      for (const subscription of this.subscriptions.values()) await this.createPushSubscription(subscription);
+      this.state = 'up';
+      this.watch();
+      log(`Pub/Sub emulator restarted (pid ${this.emulator.pid}); redelivering what the old one held`);
+      await this.options.onRestored?.();
+    } catch (error) {
+      return this.giveUp(
+        `the Pub/Sub emulator could not be restarted: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  private giveUp(reason: string): void {
+    this.state = 'closed';
+    clearInterval(this.probe);
+    void this.emulator.stop();
+    this.options.onGaveUp?.(reason);
   }
 }
 
@@ -144,6 +300,10 @@ export class InProcessPubSub implements LocalPubSub {
   private closed = false;
 
   constructor(private readonly log: (line: string) => void) {}
+
+  unavailable(): string | undefined {
+    return this.closed ? 'the local stack is stopping' : undefined;
+  }
 
   async createTopic(topic: string): Promise<void> {
     if (!this.subscriptions.has(topic)) this.subscriptions.set(topic, []);

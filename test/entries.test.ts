@@ -58,7 +58,7 @@ test('index.ts registers every function through its own entry module', async () 
       /functions\.(?:cloudEvent|http)\(\s*'(\w+)',\s*lazyHandler\(\(\) => import\('\.\/entries\/(\w+)'\), context\),?\s*\)/g,
     ),
   ].map((m) => [m[1], m[2]]);
-  expect(registered.map(([name]) => name)).toEqual(['analyze', 'render', 'upload']);
+  expect(registered.map(([name]) => name)).toEqual(['analyze', 'render', 'upload', 'deadLetter', 'sweep']);
   for (const [name, module] of registered) {
     expect(module).toBe(name);
     expect(existsSync(join(__dirname, '..', 'functions', 'entries', `${module}.ts`))).toBe(true);

@@ -1,8 +1,8 @@
 /**
  * Each deployed function runs from the deploy zip alone and loads only what it uses. All
  * of them ship in one zip with one entry module, so nothing but that module's structure
- * keeps `upload` (a page and signed URLs) from paying, in cold-start time and memory, for
- * onnxruntime, the models, sharp, the canvas and the fonts. Each function runs here as on
+ * keeps `upload` (a page and signed URLs), `deadLetter` and `sweep` (statuses) from paying,
+ * in cold-start time and memory, for onnxruntime, the models, sharp, the canvas and the fonts. Each function runs here as on
  * Cloud Run: the functions framework in a process of its own, from the unpacked zip (with
  * the project's node_modules, as `npm ci` would install them), serving a real first request
  * (local storage server, Pub/Sub emulator); the process reports every module it loaded
@@ -156,6 +156,45 @@ describeWithEmulator('each deployed function loads only what it uses', () => {
       'core/captions/library',
     ])
       expect(ours).not.toContain(module);
+  }, 120_000);
+
+  /** What neither deadLetter nor sweep may load: they only read and write statuses. */
+  const notForLifecycle = {
+    packages: ['onnxruntime-node', 'onnxruntime-common', 'sharp', '@napi-rs/canvas'],
+    ours: [
+      'core/analyze',
+      'core/image',
+      'core/render/fonts',
+      'core/render/renderMeme',
+      'core/captions/library',
+      'cloud/page',
+    ],
+  };
+
+  test("deadLetter reads the status of a dead letter's job without onnxruntime, sharp, the canvas, the fonts or Pub/Sub", async () => {
+    const photo = readFileSync(join(PHOTOS, PHOTO));
+    expect(await serve('deadLetter', async () => [await harness.deadLetterRequest(PHOTO, photo)])).toEqual([
+      204,
+    ]);
+    const { ours } = loaded.deadLetter;
+    const packages = [...loaded.deadLetter.packages].map(packageName);
+    expect(packages).toContain('@google-cloud/storage');
+    expect(ours).toContain('cloud/deadLetterHandler');
+    for (const pkg of [...notForLifecycle.packages, '@google-cloud/pubsub'])
+      expect(packages).not.toContain(pkg);
+    for (const module of notForLifecycle.ours) expect(ours).not.toContain(module);
+  }, 120_000);
+
+  test('sweep lists the open jobs on a tick with Storage and Pub/Sub, without onnxruntime, sharp, the canvas or the fonts', async () => {
+    // upload's test above opened a job, so the sweep has an index entry and a status to read.
+    expect(await serve('sweep', async () => [harness.sweepRequest()])).toEqual([204]);
+    const { ours } = loaded.sweep;
+    const packages = [...loaded.sweep.packages].map(packageName);
+    expect(packages).toContain('@google-cloud/storage');
+    expect(packages).toContain('@google-cloud/pubsub');
+    expect(ours).toContain('cloud/sweep');
+    for (const pkg of notForLifecycle.packages) expect(packages).not.toContain(pkg);
+    for (const module of notForLifecycle.ours) expect(ours).not.toContain(module);
   }, 120_000);
 
   test('every package a function loads is a production dependency (what the buildpack installs)', () => {

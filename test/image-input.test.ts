@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { analyzeImage, decodeImage, ImageError } from '../functions/core';
+import { analyzeImage, decodeImage, ImageError, renderMeme } from '../functions/core';
 import { PHOTOS } from './support/sharedData';
 
 const jpeg = readFileSync(join(PHOTOS, 'faceapi_sample1.jpg'));
@@ -67,5 +67,44 @@ describe('analyzeImage on bad input', () => {
       .toBuffer();
     const analysis = await analyzeImage(landscape);
     expect(analysis).toEqual({ width: 640, height: 480, faces: [] });
+  });
+});
+
+describe('picture formats memegen does not read', () => {
+  /** The start of an iPhone HEIC: an ftyp box with the heic brand, then (here) a truncated meta box. */
+  const heic = Buffer.concat([
+    Buffer.from([0, 0, 0, 0x18]),
+    Buffer.from('ftypheic'),
+    Buffer.from([0, 0, 0, 0]),
+    Buffer.from('mif1heic'),
+    Buffer.from([0, 0, 0x0b, 0xb8]),
+    Buffer.from('meta'),
+    Buffer.alloc(3000, 7),
+  ]);
+  const svg = Buffer.from(
+    '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><circle cx="200" cy="150" r="80"/></svg>',
+  );
+
+  it('refuses HEIC with UNSUPPORTED_FORMAT and says what to do, before the decoder sees it', () =>
+    expectImageError(
+      analyzeImage(heic),
+      'UNSUPPORTED_FORMAT',
+      /HEIC photos .* not supported: share the photo as JPEG/,
+    ));
+
+  it('refuses SVG with UNSUPPORTED_FORMAT, though sharp could rasterise it', async () => {
+    expect((await sharp(svg).metadata()).format).toBe('svg');
+    await expectImageError(analyzeImage(svg), 'UNSUPPORTED_FORMAT', /SVG drawings are not supported/);
+    await expectImageError(
+      renderMeme(svg, { width: 400, height: 300, faces: [] }),
+      'UNSUPPORTED_FORMAT',
+      /SVG/,
+    );
+  });
+
+  it('still reads AVIF, the other HEIF format', async () => {
+    const avif = await sharp(jpeg).resize(320).avif().toBuffer();
+    const img = await decodeImage(avif);
+    expect(img.width).toBe(320);
   });
 });

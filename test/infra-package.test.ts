@@ -56,6 +56,11 @@ test('the zip holds exactly what the functions run, group by group, and nothing 
       .map((file) => `dist/${file.replace(/\.ts$/, '.js')}`)
       .sort(),
   );
+  // Each function's own module, which index.ts loads on the function's first call.
+  const index = readFileSync(join(ROOT, 'functions', 'index.ts'), 'utf8');
+  const lazy = [...index.matchAll(/import\('\.\/entries\/(\w+)'\)/g)].map((m) => m[1]);
+  expect(lazy.sort()).toEqual(['analyze', 'deadLetter', 'render', 'sweep', 'upload']);
+  for (const name of lazy) expect(names).toContain(`dist/functions/entries/${name}.js`);
   expect(byGroup('caption library')).toEqual([
     'dist/functions/core/captions/en.json',
     'dist/functions/core/captions/zh.json',

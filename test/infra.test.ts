@@ -135,7 +135,21 @@ const only = async (value: unknown): Promise<string> => {
   return found[0];
 };
 
-const FUNCTIONS = ['analyze', 'render', 'upload'] as const;
+/** Every function, by its Terraform name, and the entry point it deploys with. */
+const FUNCTIONS = ['analyze', 'render', 'upload', 'dead_letter', 'sweep'] as const;
+const ENTRY_POINTS: Record<(typeof FUNCTIONS)[number], string> = {
+  analyze: 'analyze',
+  render: 'render',
+  upload: 'upload',
+  dead_letter: 'deadLetter',
+  sweep: 'sweep',
+};
+/**
+ * The functions sized from measurements (infra/sizing.ts, a variable each in variables.tf);
+ * deadLetter and sweep hold only the Storage and Pub/Sub clients and have fixed small
+ * sizes in lifecycle.tf.
+ */
+const SIZED = ['analyze', 'render', 'upload'] as const;
 const fn = (name: string): Body => resource(`google_cloudfunctions2_function.${name}`);
 /** The push subscription that calls a function. */
 async function subscriptionCalling(name: string): Promise<[string, Body]> {
@@ -196,6 +210,7 @@ describe('infra/ wiring', () => {
       'iam',
       'logging',
       'monitoring',
+      'cloudscheduler',
     ])
       expect(list).toContain(`"${api}.googleapis.com"`);
     expect(list).not.toContain('eventarc');
@@ -208,11 +223,17 @@ describe('infra/ wiring', () => {
     const registered = Object.fromEntries(
       [...index.matchAll(/functions\.(cloudEvent|http)\(\s*'(\w+)'/g)].map((m) => [m[2], m[1]]),
     );
-    expect(registered).toEqual({ analyze: 'cloudEvent', render: 'cloudEvent', upload: 'http' });
+    expect(registered).toEqual({
+      analyze: 'cloudEvent',
+      render: 'cloudEvent',
+      upload: 'http',
+      deadLetter: 'cloudEvent',
+      sweep: 'cloudEvent',
+    });
     for (const name of FUNCTIONS) {
       const build = block(fn(name), 'build_config');
       expect(build.runtime).toBe('nodejs22');
-      expect(build.entry_point).toBe(name);
+      expect(build.entry_point).toBe(ENTRY_POINTS[name]);
       const source = block(block(build, 'source'), 'storage_source');
       expect(await only(source.bucket)).toBe('google_storage_bucket.source');
       expect(await only(source.object)).toBe('google_storage_bucket_object.source');
@@ -258,7 +279,10 @@ describe('infra/ wiring', () => {
   });
 
   test("every function gets the same settings: all of SETTINGS' required keys, nothing SETTINGS does not know", () => {
-    const envs = FUNCTIONS.map((name) => block(fn(name), 'service_config').environment_variables);
+    // The sweep gets the same plus two of its own (tested with the job lifecycle below).
+    const envs = FUNCTIONS.filter((name) => name !== 'sweep').map(
+      (name) => block(fn(name), 'service_config').environment_variables,
+    );
     expect(new Set(envs).size).toBe(1);
     const env = local(envs[0]) as Record<string, string>;
     const known = Object.keys(SETTINGS);
@@ -381,12 +405,20 @@ describe('infra/ wiring', () => {
       ],
       invoker: [
         'roles/run.invoker on google_cloudfunctions2_function.analyze',
+        'roles/run.invoker on google_cloudfunctions2_function.dead_letter',
         'roles/run.invoker on google_cloudfunctions2_function.render',
+        'roles/run.invoker on google_cloudfunctions2_function.sweep',
       ],
       build: [
         'roles/artifactregistry.writer on google_artifact_registry_repository.functions',
         'roles/logging.logWriter on project',
         'roles/storage.objectAdmin on project (conditional)',
+      ],
+      dead_letter: ['roles/storage.objectUser on google_storage_bucket.public'],
+      sweep: [
+        'roles/pubsub.publisher on google_pubsub_topic.uploads',
+        'roles/storage.legacyObjectReader on google_storage_bucket.inbox',
+        'roles/storage.objectUser on google_storage_bucket.public',
       ],
     });
     // The custom roles hold exactly what the code does: no list anywhere.
@@ -613,6 +645,99 @@ describe('infra/ wiring', () => {
   });
 });
 
+describe('infra/ job lifecycle: dead letters and the sweep (lifecycle.tf)', () => {
+  test('deadLetter and sweep are functions of their own, built from the same zip, with their own accounts', async () => {
+    for (const [key, entry] of [
+      ['dead_letter', 'deadLetter'],
+      ['sweep', 'sweep'],
+    ] as const) {
+      const build = block(fn(key), 'build_config');
+      expect(build.entry_point).toBe(entry);
+      expect(build.runtime).toBe('nodejs22');
+      expect(await only(block(block(build, 'source'), 'storage_source').object)).toBe(
+        'google_storage_bucket_object.source',
+      );
+      const service = block(fn(key), 'service_config');
+      expect(await only(service.service_account_email)).toBe(`google_service_account.${key}`);
+      expect(service.ingress_settings).toBe('${var.worker_ingress}');
+    }
+    // One sweep at a time.
+    const sweep = block(fn('sweep'), 'service_config');
+    expect([sweep.max_instance_count, sweep.max_instance_request_concurrency]).toEqual([1, 1]);
+  });
+
+  test('the dead-letter topic pushes to deadLetter (and still keeps its pull subscription for inspection)', async () => {
+    const [key, subscription] = await subscriptionCalling('dead_letter');
+    expect(key).toBe('google_pubsub_subscription.dead_letter_handler');
+    expect(await only(subscription.topic)).toBe('google_pubsub_topic.dead_letter');
+    const push = block(subscription, 'push_config');
+    expect(push.push_endpoint).toBe(
+      '${google_cloudfunctions2_function.dead_letter.service_config[0].uri}/projects/${var.project_id}/topics/${google_pubsub_topic.dead_letter.name}',
+    );
+    expect(await only(block(push, 'oidc_token').service_account_email)).toBe(
+      'google_service_account.invoker',
+    );
+    // A dead letter is never dead-lettered again: nothing would read it.
+    expect(subscription.dead_letter_policy).toBeUndefined();
+    expect(tf.resources.has('google_pubsub_subscription.dead_letter')).toBe(true);
+  });
+
+  test('Cloud Scheduler ticks the sweep every minute through its own topic and push subscription', async () => {
+    const job = resource('google_cloud_scheduler_job.sweep');
+    expect(job.schedule).toBe('${var.sweep_schedule}');
+    expect(tf.variables.sweep_schedule.default).toBe('* * * * *');
+    const target = block(job, 'pubsub_target');
+    expect(await only(target.topic_name)).toBe('google_pubsub_topic.sweep');
+    const [, subscription] = await subscriptionCalling('sweep');
+    expect(await only(subscription.topic)).toBe('google_pubsub_topic.sweep');
+    expect(subscription.ack_deadline_seconds).toBe('${var.sweep_timeout_seconds}');
+    expect(block(fn('sweep'), 'service_config').timeout_seconds).toBe('${var.sweep_timeout_seconds}');
+    // Scheduler publishes as its service agent; the API is enabled.
+    const publisher = resource('google_pubsub_topic_iam_member.sweep_scheduler_publisher');
+    expect(publisher.member).toBe('${local.scheduler_service_agent}');
+    expect(String(tf.locals.scheduler_service_agent)).toMatch(
+      /@gcp-sa-cloudscheduler\.iam\.gserviceaccount\.com$/,
+    );
+    expect(String(tf.locals.apis)).toContain('"cloudscheduler.googleapis.com"');
+    expect(job.depends_on).toContain('${google_project_service.apis}');
+  });
+
+  test("the sweep gets the shared settings plus UPLOADS_TOPIC (the inbox notifications' topic) and its stall deadline", async () => {
+    const env = block(fn('sweep'), 'service_config').environment_variables as string;
+    expect(await tf.refs(env)).toEqual(
+      new Set(['local.function_env', 'google_pubsub_topic.uploads', 'var.job_stall_seconds']),
+    );
+    expect(env).toMatch(/UPLOADS_TOPIC\s*=\s*google_pubsub_topic\.uploads\.id/);
+    expect(Object.keys(SETTINGS)).toEqual(expect.arrayContaining(['UPLOADS_TOPIC', 'JOB_STALL_SECONDS']));
+    expect(block(fn('dead_letter'), 'service_config').environment_variables).toBe('${local.function_env}');
+    // The variable's default is the code's default, and valid.
+    const base = {
+      INBOX_BUCKET: 'inbox',
+      PUBLIC_BUCKET: 'public',
+      RENDER_TOPIC: 'projects/p/topics/render',
+      PUBLIC_BASE_URL: 'https://storage.googleapis.com/public',
+    };
+    expect(
+      loadConfig({ ...base, JOB_STALL_SECONDS: String(tf.variables.job_stall_seconds.default) }),
+    ).toEqual(loadConfig(base));
+  });
+
+  test("the stall deadline outlasts Pub/Sub's own retries, checked at plan time", () => {
+    const precondition = block(block(fn('sweep'), 'lifecycle'), 'precondition');
+    expect(precondition.condition).toBe('${var.job_stall_seconds > var.push_ack_deadline_seconds + 600}');
+    expect(tf.variables.job_stall_seconds.default).toBeGreaterThan(
+      (tf.variables.push_ack_deadline_seconds.default as number) + 600,
+    );
+  });
+
+  test('create-only uploads: the inbox CORS rule lets the page send x-goog-if-generation-match', () => {
+    const headers = (block(resource('google_storage_bucket.inbox'), 'cors').response_header as string[]).map(
+      (h) => h.toLowerCase(),
+    );
+    expect(headers).toContain('x-goog-if-generation-match');
+  });
+});
+
 describe('infra/ monitoring', () => {
   const policy = (name: string): Body => resource(`google_monitoring_alert_policy.${name}`);
   const threshold = (name: string): Body => block(block(policy(name), 'conditions'), 'condition_threshold');
@@ -750,7 +875,7 @@ describe('infra/ sizes and README', () => {
   const size = (name: string): Body => tf.variables[name].type;
 
   test("each function's memory and vCPUs are what infra/sizing.ts makes of the measurements at its concurrency", () => {
-    for (const name of FUNCTIONS) {
+    for (const name of SIZED) {
       const load = report.loads[name];
       expect(load).toBeDefined();
       const defaults = String(size(name));
@@ -776,7 +901,7 @@ describe('infra/ sizes and README', () => {
   test("infra/README.md's sizes and cold starts are the benchmark's, and its table of functions is variables.tf's", () => {
     const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
     expect(replaceSection(readme, readmeSection(report))).toBe(readme);
-    for (const name of FUNCTIONS) {
+    for (const name of SIZED) {
       const defaults = String(size(name));
       const value = (field: string): string =>
         new RegExp(`${field}\\s*=\\s*optional\\((?:string|number),\\s*"?([\\w.]+)"?\\)`).exec(

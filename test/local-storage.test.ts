@@ -1,9 +1,10 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes, createHash, createSign } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import { ApiError, Storage } from '@google-cloud/storage';
+import { createLocalCredentials, selfSignedToken, startStorageServer } from '../local/storage';
 import { startLocalStorage, type LocalStorageFixture } from './support/local-storage-harness';
 
 // Drives the local Cloud Storage server only through the real @google-cloud/storage
@@ -139,6 +140,35 @@ describe('local storage server with the @google-cloud/storage client', () => {
     const [page2, last] = await bucket.getFiles({ ...(next as object), autoPaginate: false });
     expect(page2.map((f) => f.name)).toEqual(['list/sub/c.txt']);
     expect(last).toBeNull();
+  });
+
+  test('a listing follows every write and delete after the first one, and a restarted server lists the same', async () => {
+    const bucket = fx.storage.bucket(PRIVATE);
+    const names = async (): Promise<string[]> =>
+      (await bucket.getFiles({ prefix: 'follow/' }))[0].map((f) => f.name);
+    await bucket.file('follow/a').save('a', { resumable: false });
+    expect(await names()).toEqual(['follow/a']);
+    await bucket.file('follow/b').save('b', { resumable: false });
+    await bucket.file('follow/a').delete();
+    await bucket.file('follow/b').setMetadata({ metadata: { seen: 'yes' } });
+    const [after] = await bucket.getFiles({ prefix: 'follow/' });
+    expect(after.map((f) => [f.name, f.metadata.metadata])).toEqual([['follow/b', { seen: 'yes' }]]);
+    // Another server on the same root reads the listing from disk.
+    const other = await startStorageServer({
+      root: fx.root,
+      signers: { [fx.credentials.clientEmail]: fx.credentials.publicKeyPem },
+      log: () => undefined,
+    });
+    try {
+      const res = await fetch(`${other.url}/storage/v1/b/${PRIVATE}/o?prefix=follow/`, {
+        headers: { authorization: `Bearer ${selfSignedToken(fx.credentials.keyFile)()}` },
+      });
+      expect(((await res.json()) as { items: { name: string }[] }).items.map((i) => i.name)).toEqual([
+        'follow/b',
+      ]);
+    } finally {
+      await other.close();
+    }
   });
 
   test('preconditions: ifGenerationMatch 0 creates once, then 412', async () => {
@@ -479,8 +509,211 @@ describe('bucket notifications', () => {
   });
 });
 
+describe("access rules (as GCS enforces them for memegen's buckets)", () => {
+  const json = (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`${fx.server.url}/storage/v1${path}`, init);
+
+  beforeAll(async () => {
+    await fx.storage.bucket(PRIVATE).file('rules/original.jpg').save('a private photo', { resumable: false });
+    await fx.storage.bucket(PUBLIC).file('rules/status.json').save('{"state":"done"}', {
+      resumable: false,
+      contentType: 'application/json',
+    });
+  });
+
+  test('anonymous JSON API reads and lists of the private bucket are refused with 401', async () => {
+    for (const path of [
+      `/b/${PRIVATE}/o/rules%2Foriginal.jpg`,
+      `/b/${PRIVATE}/o/rules%2Foriginal.jpg?alt=media`,
+      `/b/${PRIVATE}/o`,
+      `/b/${PRIVATE}`,
+      `/b/${PRIVATE}/notificationConfigs`,
+      '/b?project=memegen-test',
+    ]) {
+      const res = await json(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 401 });
+      expect(await res.text()).toMatch(
+        /Anonymous caller does not have storage\.(objects|buckets)\.\w+ access/,
+      );
+    }
+    const download = await fetch(
+      `${fx.server.url}/download/storage/v1/b/${PRIVATE}/o/rules%2Foriginal.jpg?alt=media`,
+    );
+    expect(download.status).toBe(401);
+    expect((await fetch(`${fx.server.url}/${PRIVATE}/rules/original.jpg`)).status).toBe(403);
+  });
+
+  test('the public bucket: objects readable by name, but it cannot be listed anonymously', async () => {
+    const meta = await json(`/b/${PUBLIC}/o/rules%2Fstatus.json`);
+    expect(meta.status).toBe(200);
+    const media = await json(`/b/${PUBLIC}/o/rules%2Fstatus.json?alt=media`);
+    expect(await media.text()).toBe('{"state":"done"}');
+    expect((await json(`/b/${PUBLIC}/o`)).status).toBe(401);
+    expect((await json(`/b/${PUBLIC}/o?prefix=rules/`)).status).toBe(401);
+  });
+
+  test('anonymous writes and deletes are refused everywhere, and nothing changes', async () => {
+    const attempts: Array<[string, RequestInit & { url: string }]> = [
+      [
+        'media upload',
+        {
+          url: `${fx.server.url}/upload/storage/v1/b/${PUBLIC}/o?uploadType=media&name=rules/status.json`,
+          method: 'POST',
+          body: 'forged',
+        },
+      ],
+      [
+        'media upload to private',
+        {
+          url: `${fx.server.url}/upload/storage/v1/b/${PRIVATE}/o?uploadType=media&name=x.jpg`,
+          method: 'POST',
+          body: 'x',
+        },
+      ],
+      [
+        'resumable session',
+        {
+          url: `${fx.server.url}/upload/storage/v1/b/${PUBLIC}/o?uploadType=resumable&name=y`,
+          method: 'POST',
+          body: '{}',
+        },
+      ],
+      ['delete', { url: `${fx.server.url}/storage/v1/b/${PUBLIC}/o/rules%2Fstatus.json`, method: 'DELETE' }],
+      [
+        'delete private',
+        { url: `${fx.server.url}/storage/v1/b/${PRIVATE}/o/rules%2Foriginal.jpg`, method: 'DELETE' },
+      ],
+      [
+        'patch',
+        {
+          url: `${fx.server.url}/storage/v1/b/${PUBLIC}/o/rules%2Fstatus.json`,
+          method: 'PATCH',
+          body: '{"metadata":{"a":"b"}}',
+          headers: { 'content-type': 'application/json' },
+        },
+      ],
+      ['bucket delete', { url: `${fx.server.url}/storage/v1/b/${PUBLIC}`, method: 'DELETE' }],
+      [
+        'bucket create',
+        { url: `${fx.server.url}/storage/v1/b?project=x`, method: 'POST', body: '{"name":"forged-bucket"}' },
+      ],
+      [
+        'notification',
+        {
+          url: `${fx.server.url}/storage/v1/b/${PRIVATE}/notificationConfigs`,
+          method: 'POST',
+          body: '{"topic":"projects/x/topics/y"}',
+        },
+      ],
+    ];
+    for (const [what, { url, ...init }] of attempts) {
+      const res = await fetch(url, init);
+      expect({ what, status: res.status }).toEqual({ what, status: 401 });
+    }
+    const xmlPut = await fetch(`${fx.server.url}/${PUBLIC}/rules/status.json`, {
+      method: 'PUT',
+      body: 'forged',
+    });
+    expect(xmlPut.status).toBe(403);
+    const [status] = await fx.storage.bucket(PUBLIC).file('rules/status.json').download();
+    expect(status.toString()).toBe('{"state":"done"}');
+    expect((await fx.storage.bucket(PRIVATE).file('rules/original.jpg').exists())[0]).toBe(true);
+    expect((await fx.storage.bucket('forged-bucket').exists())[0]).toBe(false);
+  });
+
+  test('a token that is forged, tampered with or expired is refused with 401', async () => {
+    const other = createLocalCredentials(join(fx.dir, 'intruder'), 'memegen-test');
+    const forged = selfSignedToken(other.keyFile)();
+    const genuine = selfSignedToken(fx.credentials.keyFile)();
+    const [head, payload, signature] = genuine.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, number>;
+    const stretched = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 86400 })).toString(
+      'base64url',
+    );
+    const expiredKey = JSON.parse(readFileSync(fx.credentials.keyFile, 'utf8')) as { private_key: string };
+    const part = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const old = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: fx.credentials.clientEmail, iat: 1_000_000, exp: 1_003_600 })}`;
+    const expired = `${old}.${createSign('RSA-SHA256').update(old).sign(expiredKey.private_key, 'base64url')}`;
+    for (const [what, token] of [
+      ['another key, same account name', forged],
+      ['tampered claims', `${head}.${stretched}.${signature}`],
+      ['expired', expired],
+      ['garbage', 'not-a-token'],
+    ]) {
+      const res = await json(`/b/${PRIVATE}/o/rules%2Foriginal.jpg`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect({ what, status: res.status }).toEqual({ what, status: 401 });
+    }
+    const ok = await json(`/b/${PRIVATE}/o/rules%2Foriginal.jpg`, {
+      headers: { authorization: `Bearer ${genuine}` },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  test('an open resumable session accepts its bytes without credentials (the session URI is the credential)', async () => {
+    const file = fx.storage.bucket(PRIVATE).file('rules/resumable.bin');
+    const [uri] = await file.createResumableUpload();
+    const res = await fetch(uri, { method: 'PUT', body: 'session bytes' });
+    expect(res.status).toBe(200);
+    expect((await file.download())[0].toString()).toBe('session bytes');
+  });
+});
+
+describe('custom metadata limits (bytes, as GCS counts them)', () => {
+  const file = (name: string) => fx.storage.bucket(PRIVATE).file(`limits/${name}`);
+
+  test('a value over 4 KiB, or all of them over 8 KiB, is refused with 400; at the limit is fine', async () => {
+    await file('at-limit').save('x', { resumable: false, metadata: { metadata: { a: 'v'.repeat(4096) } } });
+    const err = await expectApiError(
+      file('value').save('x', { resumable: false, metadata: { metadata: { a: 'v'.repeat(4097) } } }),
+      400,
+    );
+    expect(err.message).toMatch(/4097 bytes; the limit is 4096/);
+    // 1,366 Chinese characters are 4,098 bytes of UTF-8.
+    await expectApiError(
+      file('cjk').save('x', { resumable: false, metadata: { metadata: { a: '中'.repeat(1366) } } }),
+      400,
+    );
+    const total = await expectApiError(
+      file('total').save('x', {
+        resumable: false,
+        metadata: { metadata: { a: 'v'.repeat(4000), b: 'v'.repeat(4000), c: 'v'.repeat(400) } },
+      }),
+      400,
+    );
+    expect(total.message).toMatch(/totals 8403 bytes; the limit is 8192/);
+    await expectApiError(file('at-limit').setMetadata({ metadata: { b: 'v'.repeat(4096) } }), 400);
+    // The resumable path reports the server's 400 as a GaxiosError with the status on its response.
+    await expect(
+      file('resumable').save('x', { resumable: true, metadata: { metadata: { a: 'v'.repeat(5000) } } }),
+    ).rejects.toMatchObject({ response: { status: 400 } });
+    for (const name of ['value', 'cjk', 'total', 'resumable'])
+      expect((await file(name).exists())[0]).toBe(false);
+  });
+
+  test('a signed PUT whose x-goog-meta-* headers exceed the limits is refused before the body is read', async () => {
+    const long = '%E4%B8%AD'.repeat(460); // a percent-encoded Chinese caption: 4,140 bytes
+    const [url] = await file('signed.jpg').getSignedUrl({
+      version: 'v4',
+      action: 'write',
+      expires: Date.now() + 60000,
+      contentType: 'image/jpeg',
+      extensionHeaders: { 'x-goog-meta-caption': long },
+    });
+    const res = await fetch(url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'image/jpeg', 'x-goog-meta-caption': long },
+      body: randomBytes(100),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/MetadataTooLarge.*4140 bytes/);
+    expect((await file('signed.jpg').exists())[0]).toBe(false);
+  });
+});
+
 describe('environment configuration', () => {
-  test('STORAGE_EMULATOR_HOST + GOOGLE_APPLICATION_CREDENTIALS with a plain new Storage()', async () => {
+  test('STORAGE_EMULATOR_HOST + GOOGLE_APPLICATION_CREDENTIALS: a plain new Storage() signs URLs offline but is an anonymous caller', async () => {
     const saved = {
       host: process.env.STORAGE_EMULATOR_HOST,
       creds: process.env.GOOGLE_APPLICATION_CREDENTIALS,
@@ -489,16 +722,15 @@ describe('environment configuration', () => {
     process.env.GOOGLE_APPLICATION_CREDENTIALS = fx.credentials.keyFile;
     try {
       const storage = new Storage();
-      const file = storage.bucket(PRIVATE).file('env/route.txt');
-      await file.save('via env', { resumable: false, contentType: 'text/plain' });
-      await storage
-        .bucket(PRIVATE)
-        .file('env/resumable.bin')
-        .save(randomBytes(300 * 1024), { resumable: true });
-      const [data] = await file.download();
+      await fx.storage.bucket(PUBLIC).file('env/public.txt').save('via env', { resumable: false });
+      const [data] = await storage.bucket(PUBLIC).file('env/public.txt').download();
       expect(data.toString()).toBe('via env');
-      const [files] = await storage.bucket(PRIVATE).getFiles({ prefix: 'env/' });
-      expect(files.map((f) => f.name)).toEqual(['env/resumable.bin', 'env/route.txt']);
+      // The client sends no credentials to a custom endpoint: GCS's rules for anonymous callers apply.
+      await expectApiError(
+        storage.bucket(PRIVATE).file('env/route.txt').save('x', { resumable: false }),
+        401,
+      );
+      await expectApiError(storage.bucket(PUBLIC).getFiles({ prefix: 'env/' }), 401);
       const [url] = await storage
         .bucket(PRIVATE)
         .file('env/signed.txt')
@@ -514,7 +746,7 @@ describe('environment configuration', () => {
         body: 'signed via env',
       });
       expect(res.status).toBe(200);
-      expect((await storage.bucket(PRIVATE).file('env/signed.txt').download())[0].toString()).toBe(
+      expect((await fx.storage.bucket(PRIVATE).file('env/signed.txt').download())[0].toString()).toBe(
         'signed via env',
       );
     } finally {

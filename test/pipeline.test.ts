@@ -25,11 +25,7 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
   beforeAll(async () => {
     stack = await startStack({ env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
     expect(stack.pubsub).toBe('emulator');
-    storage = new Storage({
-      apiEndpoint: stack.storageUrl,
-      keyFilename: stack.keyFile,
-      projectId: stack.projectId,
-    });
+    storage = stack.storage();
   }, 120_000);
 
   afterAll(async () => {
@@ -238,6 +234,12 @@ describeWithEmulator('cloud pipeline on the local stack with the Pub/Sub emulato
     const [memes] = await storage.bucket(stack.publicBucket).getFiles({ prefix: 'memes/' });
     const names = new Set(memes.map((file) => file.name));
     for (const upload of uploads) expect(names.has(`memes/${upload.id}.jpg`)).toBe(true);
+    // render writes the status before it logs, and the stack's log reaches the test through a
+    // pipe: give the last lines a moment before counting them.
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if (uploads.every((upload) => logLines(upload.id, 'meme done') > 0)) break;
+      await sleep(100);
+    }
     for (const upload of uploads) expect(logLines(upload.id, 'meme done')).toBe(1);
   }, 300_000);
 });

@@ -3,7 +3,10 @@
  *
  * Idempotent per (bucket, object, generation): the job id comes from them, and the status
  * document says whether this work was already done, so duplicate and late deliveries are
- * acknowledged without effect.
+ * acknowledged without effect. A job acts only on the upload generation it expects: the
+ * first one it saw (signed URLs are create-only, so normally the only one). A notification
+ * for an object generation that is not in the inbox (stale or forged) is ignored; another
+ * generation arriving for a job that already has one, or has ended, is deleted unprocessed.
  */
 import type { Analysis } from '../core';
 import { Config } from './config';
@@ -12,9 +15,9 @@ import { failOrRetry, PermanentFailure } from './failures';
 import { jobIdFor } from './jobs';
 import { requestFromMetadata } from './jobRequest';
 import { Logger } from './log';
-import { BlobStore, Publisher } from './ports';
-import { RenderRequest } from './renderRequest';
 import { StatusDocument } from './contract';
+import { BlobStore, ObjectInfo, Publisher } from './ports';
+import { newTicket, RenderRequest, ticketSha256 } from './renderRequest';
 import { canMove, facesForStatus, isFinished, publicUrls, StatusStore } from './status';
 
 export interface AnalyzeDependencies {
@@ -25,6 +28,27 @@ export interface AnalyzeDependencies {
   analyze: (bytes: Uint8Array) => Promise<Analysis>;
   log: Logger;
   now?: () => Date;
+}
+
+/** What the status says to do with a delivery for an upload that is in the inbox. */
+type Decision = { kind: 'begin' } | { kind: 'duplicate'; leftover: boolean } | { kind: 'stray'; why: string };
+
+/**
+ * A delivery either begins (or, when memegen redelivered a job whose work was lost, begins
+ * again) the job's analysis, is a duplicate of work done or under way, or brings an upload
+ * generation the job does not expect.
+ */
+function decide(current: StatusDocument | undefined, object: UploadedObject): Decision {
+  const expected = current?.source?.generation;
+  if (expected !== undefined && expected !== object.generation)
+    return { kind: 'stray', why: `the job expects generation ${expected}` };
+  if (isFinished(current)) {
+    if (expected === undefined) return { kind: 'stray', why: `the job already ended (${current!.state})` };
+    // render deletes the original after the meme; a crash in between can leave it behind.
+    return { kind: 'duplicate', leftover: current!.state === 'done' };
+  }
+  if (!current || current.state === 'queued' || current.state === 'analyzing') return { kind: 'begin' };
+  return object.redelivery ? { kind: 'begin' } : { kind: 'duplicate', leftover: false };
 }
 
 export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: IncomingEvent) => Promise<void> {
@@ -61,17 +85,39 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
       function: 'analyze',
       object: object.name,
       generation: object.generation,
+      ...(object.redelivery && { redelivery: object.redelivery }),
     });
     const source = { bucket: object.bucket, object: object.name, generation: object.generation };
-    const { request, warnings } = requestFromMetadata(object.metadata, config);
+
+    // The object itself, not the notification, says what was uploaded: a notification can be
+    // late (the object replaced or deleted since), or forged where anyone can publish.
+    let info: ObjectInfo | undefined;
+    try {
+      info = await blobs.describe(object.bucket, object.name);
+    } catch (error) {
+      log.log('ERROR', 'could not look up the upload; Pub/Sub will deliver again', { error });
+      throw error;
+    }
+    if (!info || info.generation !== object.generation) {
+      log.log(
+        'INFO',
+        'ignored a notification for an upload generation that is not in the inbox (stale or forged)',
+        {
+          liveGeneration: info?.generation,
+        },
+      );
+      return;
+    }
+    const { request, warnings } = requestFromMetadata(info.metadata, config);
     for (const warning of warnings) log.log('WARNING', warning);
+    const createdAt = info.createdAt;
     const fresh = (): StatusDocument => ({
       id,
       state: 'queued',
       request,
       ...publicUrls(config, id),
       timings: {},
-      createdAt: (object.createdAt ? new Date(object.createdAt) : now()).toISOString(),
+      createdAt,
       updatedAt: now().toISOString(),
     });
 
@@ -82,40 +128,31 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
           'TOO_LARGE',
           `the file is ${bytes.toLocaleString('en')} bytes; the limit is ${config.maxUploadBytes.toLocaleString('en')}`,
         );
-      // gsutil uploads skip the signed URL's size cap: refuse before downloading.
-      if (object.size !== undefined && object.size > config.maxUploadBytes) throw tooLarge(object.size);
-      // The upload is fetched while the status moves to "analyzing": two round trips at once.
-      const download = blobs.read(object.bucket, object.name);
-      download.catch(() => undefined); // awaited below unless this is a duplicate
+      const ticket = newTicket();
+      const seen: { decision: Decision } = { decision: { kind: 'begin' } };
       const begun = await statuses.update(id, (current) => {
-        if (
-          isFinished(current) ||
-          (current?.source?.generation === object.generation &&
-            current.state !== 'queued' &&
-            current.state !== 'analyzing')
-        )
-          return undefined;
+        seen.decision = decide(current, object);
+        if (seen.decision.kind !== 'begin') return undefined;
         const base = current ?? fresh();
-        const queuedMs = object.createdAt
-          ? Math.max(0, started.getTime() - Date.parse(object.createdAt))
-          : undefined;
+        const queuedMs = Math.max(0, started.getTime() - Date.parse(createdAt));
         return {
           ...base,
           state: 'analyzing',
           source,
           request,
-          uploadedAt: object.createdAt,
+          uploadedAt: createdAt,
+          ticketSha256: ticketSha256(ticket),
+          attempts: { ...base.attempts, analyze: (base.attempts?.analyze ?? 0) + 1 },
           timings: { ...base.timings, queuedMs },
           updatedAt: started.toISOString(),
         };
       });
-      if (!begun) {
-        log.log('INFO', 'duplicate delivery: this upload was already analysed');
-        return;
-      }
+      if (!begun) return settle(seen.decision);
 
-      const upload = await download;
-      if (!upload || upload.generation !== object.generation) {
+      // gsutil uploads skip the signed URL's size cap: refuse before downloading.
+      if (info.size > config.maxUploadBytes) throw tooLarge(info.size);
+      const upload = await blobs.read(object.bucket, object.name, object.generation);
+      if (!upload) {
         if (isFinished(await statuses.read(id))) return;
         throw new PermanentFailure(
           'UPLOAD_MISSING',
@@ -127,18 +164,21 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
       const analyzed = now();
       const analyzeMs = analyzed.getTime() - started.getTime();
       const message: RenderRequest = {
-        version: 1,
+        version: 2,
         id,
         source,
+        ticket,
         request,
         analysis,
         analyzedAt: analyzed.toISOString(),
+        analyzeMs,
       };
       await publisher.publishJson(config.renderTopic, message, { jobId: id });
-      // Published first: if writing this status fails, the retry finds "analyzing" and publishes
-      // again, which render absorbs. Render may also have finished already; then nothing changes.
+      // Published first: if writing this status fails, the retry analyses again and publishes
+      // a request with a new ticket, which replaces this one. Render may also have moved the
+      // job on already; a newer delivery's ticket means this one's request is void.
       await statuses.update(id, (current) =>
-        current && current.state === 'analyzing' && canMove(current, 'rendering')
+        current && current.ticketSha256 === ticketSha256(ticket) && canMove(current, 'rendering')
           ? {
               ...current,
               state: 'rendering',
@@ -160,6 +200,22 @@ export function createAnalyzeHandler(deps: AnalyzeDependencies): (event: Incomin
         config.maxDeliveryAttempts,
         now(),
       );
+    }
+
+    async function settle(decision: Decision): Promise<void> {
+      if (decision.kind === 'begin') return;
+      if (decision.kind === 'duplicate') {
+        log.log('INFO', 'duplicate delivery: this upload was already analysed');
+        if (
+          decision.leftover &&
+          (await blobs.delete(object.bucket, object.name, { ifGenerationMatch: object.generation }))
+        )
+          log.log('INFO', 'deleted the original a finished job had left in the inbox');
+        return;
+      }
+      // Only this generation: nothing else under the name is touched.
+      await blobs.delete(object.bucket, object.name, { ifGenerationMatch: object.generation });
+      log.log('WARNING', `deleted an upload this job does not expect, unprocessed: ${decision.why}`);
     }
   };
 }

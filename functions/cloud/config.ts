@@ -31,6 +31,10 @@ export interface Config {
   uploadUrlTtlSeconds: number;
   /** The subscriptions' delivery attempts before dead-lettering; the last attempt marks the job failed. */
   maxDeliveryAttempts: number;
+  /** Topic of the inbox's notifications, where the sweep redelivers stuck jobs (sweep only). */
+  uploadsTopic?: string;
+  /** A job analysing or rendering with no change for this long is redelivered, then failed (the sweep). */
+  jobStallSeconds: number;
   memeFormat: OutputFormat;
   memeMaxSide: number;
   maxInputPixels: number;
@@ -55,6 +59,15 @@ export const SETTINGS = {
   MAX_DELIVERY_ATTEMPTS: {
     required: false,
     description: 'Pub/Sub delivery attempts before dead-lettering (default 5)',
+  },
+  UPLOADS_TOPIC: {
+    required: false,
+    description: "the inbox notifications' topic; the sweep redelivers stuck jobs there (sweep only)",
+  },
+  JOB_STALL_SECONDS: {
+    required: false,
+    description:
+      'a job with no progress for this long is redelivered once, then failed STALLED, 60..86400 s (default 1800)',
   },
   MEME_FORMAT: { required: false, description: 'jpeg, webp or png (default jpeg)' },
   MEME_MAX_SIDE: { required: false, description: 'long side of memes, px (default 1600)' },
@@ -113,6 +126,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: integer('MAX_UPLOAD_BYTES', 15 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     uploadUrlTtlSeconds: integer('UPLOAD_URL_TTL_SECONDS', 600, 60, 900),
     maxDeliveryAttempts: integer('MAX_DELIVERY_ATTEMPTS', 5, 1, 100),
+    ...(text('UPLOADS_TOPIC') !== '' && { uploadsTopic: text('UPLOADS_TOPIC') }),
+    jobStallSeconds: integer('JOB_STALL_SECONDS', 1800, 60, 86400),
     memeFormat: choice('MEME_FORMAT', 'jpeg', isOutputFormat, OUTPUT_FORMATS),
     memeMaxSide: integer('MEME_MAX_SIDE', DEFAULT_MAX_SIDE, 64, 8192),
     maxInputPixels: integer('MAX_INPUT_PIXELS', DEFAULT_LIMIT_INPUT_PIXELS, 1_000_000, 268_402_689),

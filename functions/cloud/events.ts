@@ -32,6 +32,38 @@ export interface UploadedObject extends ObjectRef {
   metadata: Record<string, string>;
   /** When the upload finished (the object's timeCreated). */
   createdAt?: string;
+  /**
+   * Set on a notification memegen sent again itself (the sweep, or the local stack after a
+   * restart), saying why: a job whose work was lost may then start its analysis over.
+   */
+  redelivery?: string;
+}
+
+/** The attribute that marks memegen's own redelivered notifications (see UploadedObject.redelivery). */
+export const REDELIVERY_ATTRIBUTE = 'memegenRedelivery';
+
+/**
+ * An OBJECT_FINALIZE notification for an object, as Cloud Storage sends it (attributes, and
+ * the object resource for the JSON_API_V1 payload), marked as memegen's redelivery with the
+ * reason given.
+ */
+export function redeliveryNotification(
+  object: { bucket: string; name: string; generation: string; resource: Record<string, unknown> },
+  reason: string,
+  now = new Date(),
+): { payload: Record<string, unknown>; attributes: Record<string, string> } {
+  return {
+    payload: object.resource,
+    attributes: {
+      eventType: 'OBJECT_FINALIZE',
+      payloadFormat: 'JSON_API_V1',
+      bucketId: object.bucket,
+      objectId: object.name,
+      objectGeneration: object.generation,
+      eventTime: now.toISOString(),
+      [REDELIVERY_ATTRIBUTE]: reason,
+    },
+  };
 }
 
 export type StorageEventOutcome =
@@ -82,10 +114,12 @@ export function storageEvent(event: IncomingEvent): StorageEventOutcome {
     }
   }
   // The attributes are authoritative for identity; the payload adds metadata when present.
+  const redelivery = message.attributes[REDELIVERY_ATTRIBUTE];
   return {
     kind: 'finalized',
     object: {
       ...objectResource({ ...resource, bucket: bucketId, name: objectId, generation: objectGeneration }),
+      ...(redelivery && { redelivery }),
     },
   };
 }

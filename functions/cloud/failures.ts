@@ -7,14 +7,14 @@
 import { ImageError, RenderOptionError } from '../core/vocabulary';
 import { Logger } from './log';
 import { BlobStore } from './ports';
-import { StatusDocument } from './contract';
-import { canMove, StatusStore } from './status';
+import { FailureCode, StatusDocument } from './contract';
+import { canMove, failedStatus, RETRIES_EXHAUSTED_MESSAGE, StatusStore } from './status';
 
 /** A failure the job cannot recover from, with a message for the person who uploaded. */
 export class PermanentFailure extends Error {
   override readonly name = 'PermanentFailure';
   constructor(
-    readonly code: string,
+    readonly code: FailureCode,
     message: string,
   ) {
     super(message);
@@ -24,7 +24,7 @@ export class PermanentFailure extends Error {
 function permanentFailureOf(error: unknown): PermanentFailure | undefined {
   if (error instanceof PermanentFailure) return error;
   if (error instanceof ImageError) return new PermanentFailure(error.code, error.message);
-  if (error instanceof RenderOptionError) return new PermanentFailure(error.code, error.message);
+  if (error instanceof RenderOptionError) return new PermanentFailure('BAD_OPTION', error.message);
   return undefined;
 }
 
@@ -47,6 +47,7 @@ export async function failOrRetry(
   const failure = permanentFailureOf(error);
   if (failure) return failJob(context, failure, now);
   context.log.log('ERROR', `${STAGE_NAMES[stage]} failed; Pub/Sub will deliver again`, { error });
+  // Only the last delivery's failure changes the status (see recordFailedAttempt).
   await recordFailedAttempt(context.statuses, context.id, stage, maxAttempts, now, context.log);
   throw error;
 }
@@ -65,13 +66,7 @@ export interface FailureContext {
 async function failJob(context: FailureContext, failure: PermanentFailure, now: Date): Promise<void> {
   await context.statuses.update(context.id, (current) =>
     canMove(current, 'failed')
-      ? {
-          ...(current ?? context.fresh()),
-          state: 'failed',
-          error: failure.message,
-          code: failure.code,
-          updatedAt: now.toISOString(),
-        }
+      ? failedStatus(current ?? context.fresh(), failure.code, failure.message, now)
       : undefined,
   );
   // Only this generation: a newer upload under the same name is another job.
@@ -82,12 +77,14 @@ async function failJob(context: FailureContext, failure: PermanentFailure, now: 
 }
 
 /**
- * Counts a failed attempt at a stage in the job's status. When the count reaches the
- * subscription's delivery limit, Pub/Sub will not deliver again (the message goes to the
- * dead-letter topic), so the status says the job failed rather than leave the person
- * polling forever. The original is kept for investigation; the inbox lifecycle removes it.
- * Counting in the status works the same on GCP and on the emulator, whose pushes carry no
- * delivery attempt number. Best effort: if storage itself is failing, the count is lost.
+ * After a failed delivery: each stage counts the deliveries it begins in the job's status
+ * (attempts.analyze / attempts.render). When this failed one was the subscription's last
+ * (the count reached its delivery limit), Pub/Sub will not deliver again (the message goes
+ * to the dead-letter topic), so the status says the job failed rather than leave the
+ * person polling until the dead-letter handler gets to it. The original is kept for
+ * investigation; the inbox lifecycle removes it. Counting in the status works the same on
+ * GCP and on the emulator, whose pushes carry no delivery attempt number. Best effort: if
+ * storage itself is failing, this is lost and the dead-letter handler or the sweep decides.
  */
 async function recordFailedAttempt(
   statuses: StatusStore,
@@ -100,19 +97,8 @@ async function recordFailedAttempt(
   try {
     await statuses.update(id, (current) => {
       if (!current || !canMove(current, 'failed')) return undefined;
-      const count = (current.attempts?.[stage] ?? 0) + 1;
-      const attempts = { ...current.attempts, [stage]: count };
-      const exhausted = count >= maxAttempts;
-      return {
-        ...current,
-        attempts,
-        ...(exhausted && {
-          state: 'failed' as const,
-          error: 'memegen could not finish this meme after several attempts; please try again later',
-          code: 'RETRIES_EXHAUSTED',
-        }),
-        updatedAt: now.toISOString(),
-      };
+      if ((current.attempts?.[stage] ?? 0) < maxAttempts) return undefined;
+      return failedStatus(current, 'RETRIES_EXHAUSTED', RETRIES_EXHAUSTED_MESSAGE, now);
     });
   } catch (error) {
     log.log('WARNING', 'could not record the failed attempt in the status', { error });

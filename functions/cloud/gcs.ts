@@ -1,14 +1,28 @@
 /** The BlobStore and Publisher ports over the real Google Cloud client libraries. */
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
-import { BlobStore, PreconditionFailed, Publisher, StoredObject } from './ports';
+import type { FileMetadata } from '@google-cloud/storage';
+import { BlobStore, ObjectInfo, PreconditionFailed, Publisher, StoredObject } from './ports';
 
 const codeOf = (error: unknown): number | undefined => (error as { code?: number }).code;
 
+function objectInfo(metadata: FileMetadata): ObjectInfo {
+  return {
+    name: String(metadata.name),
+    generation: String(metadata.generation),
+    contentType: metadata.contentType,
+    size: Number(metadata.size ?? 0),
+    metadata: Object.fromEntries(Object.entries(metadata.metadata ?? {}).map(([k, v]) => [k, String(v)])),
+    createdAt: String(metadata.timeCreated),
+  };
+}
+
 export function gcsBlobStore(storage: Storage): BlobStore {
   return {
-    async read(bucket, name): Promise<StoredObject | undefined> {
-      const file = storage.bucket(bucket).file(name);
+    async read(bucket, name, generation): Promise<StoredObject | undefined> {
+      const file = storage
+        .bucket(bucket)
+        .file(name, generation === undefined ? {} : { generation: Number(generation) });
       try {
         const [[metadata], [bytes]] = await Promise.all([file.getMetadata(), file.download()]);
         return {
@@ -23,6 +37,21 @@ export function gcsBlobStore(storage: Storage): BlobStore {
         if (codeOf(error) === 404) return undefined;
         throw error;
       }
+    },
+
+    async describe(bucket, name) {
+      try {
+        const [metadata] = await storage.bucket(bucket).file(name).getMetadata();
+        return objectInfo(metadata);
+      } catch (error) {
+        if (codeOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async list(bucket, prefix) {
+      const [files] = await storage.bucket(bucket).getFiles({ prefix });
+      return files.map((file) => objectInfo(file.metadata));
     },
 
     async write(bucket, name, bytes, options) {

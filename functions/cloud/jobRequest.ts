@@ -6,7 +6,7 @@
  */
 import { isLanguage, isMemeStyle } from '../core/vocabulary';
 import { Config } from './config';
-import { JobRequest } from './contract';
+import { JobRequest, MAX_CAPTION_BYTES, MAX_METADATA_BYTES } from './contract';
 
 export const META = {
   style: 'memegen-style',
@@ -56,4 +56,39 @@ function decode(value: string | undefined): string | undefined {
   } catch {
     return value; // a literal "%" typed into gsutil metadata
   }
+}
+
+/**
+ * The first of Cloud Storage's custom metadata limits a request breaks (in bytes of the
+ * stored, percent-encoded text: MAX_CAPTION_BYTES a value, MAX_METADATA_BYTES all keys and
+ * values together), naming the caption field and by how many bytes. A signed URL whose
+ * x-goog-meta-* headers break them would be refused by GCS at PUT time.
+ */
+export function metadataOverflow(
+  request: JobRequest,
+): { field: string; excessBytes: number; limitBytes: number } | undefined {
+  const metadata = requestMetadata(request);
+  for (const [field, key] of [
+    ['caption.top', META.top],
+    ['caption.bottom', META.bottom],
+  ] as const) {
+    const bytes = Buffer.byteLength(metadata[key] ?? '', 'utf8');
+    if (bytes > MAX_CAPTION_BYTES)
+      return {
+        field,
+        excessBytes: bytes - MAX_CAPTION_BYTES,
+        limitBytes: MAX_CAPTION_BYTES,
+      };
+  }
+  const total = Object.entries(metadata).reduce(
+    (sum, [key, value]) => sum + Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8'),
+    0,
+  );
+  if (total > MAX_METADATA_BYTES)
+    return {
+      field: 'caption',
+      excessBytes: total - MAX_METADATA_BYTES,
+      limitBytes: MAX_METADATA_BYTES,
+    };
+  return undefined;
 }

@@ -4,6 +4,30 @@ import { dirname, extname, join } from 'node:path';
 // Not the core index: `upload` serves the page without loading the models.
 import { findUpwards } from '../core/projectFiles';
 
+/**
+ * Headers on every answer of the upload function. The Content-Security-Policy is a header,
+ * not a <meta> tag, because only a header can carry frame-ancestors: no other site may
+ * frame the page (clickjacking). The page loads only its own files, talks to its own
+ * origin and to the storage URLs the API hands out (http: for the local stack).
+ */
+export const SECURITY_HEADERS = {
+  'Content-Security-Policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "font-src 'self' data:",
+    "img-src 'self' blob: data: http: https:",
+    "connect-src 'self' http: https:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+} as const;
+
 export interface PageAsset {
   bytes: Buffer;
   contentType: string;

@@ -11,6 +11,17 @@ export interface StoredObject {
   metadata: Record<string, string>;
 }
 
+/** An object's metadata, without its bytes. */
+export interface ObjectInfo {
+  name: string;
+  generation: string;
+  contentType?: string;
+  size: number;
+  metadata: Record<string, string>;
+  /** When this generation was written (timeCreated). */
+  createdAt: string;
+}
+
 export interface WriteOptions {
   contentType: string;
   cacheControl?: string;
@@ -29,8 +40,15 @@ export interface SignedUploadRequest {
 }
 
 export interface BlobStore {
-  /** The object, or undefined when it does not exist. */
-  read(bucket: string, name: string): Promise<StoredObject | undefined>;
+  /**
+   * The object, or undefined when it does not exist; with `generation`, that generation
+   * only (undefined when the live object is another one).
+   */
+  read(bucket: string, name: string, generation?: string): Promise<StoredObject | undefined>;
+  /** The object's metadata without downloading it, or undefined when it does not exist. */
+  describe(bucket: string, name: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose name starts with `prefix`. */
+  list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
   /** Returns the new generation. Throws PreconditionFailed when ifGenerationMatch does not hold. */
   write(bucket: string, name: string, bytes: Buffer, options: WriteOptions): Promise<string>;
   /** False when there was nothing to delete (or the generation no longer matches). */

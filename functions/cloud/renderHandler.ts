@@ -2,6 +2,11 @@
  * `render`: a render request → the meme and the final status in the public bucket, then the
  * original deleted from the inbox. Renders are deterministic per job (the job id seeds the
  * caption), so a duplicate delivery rewrites identical bytes: still exactly one meme.
+ *
+ * Only the job's current request is acted on: its ticket must match the status's, and its
+ * source the upload generation the job expects. Anything else (a request for a job that
+ * is not being analysed, a stale one replaced by a newer analysis, a forged one) is
+ * acknowledged, logged and ignored: it never fails a job.
  */
 import { renderMeme } from '../core/rendering';
 import { Config } from './config';
@@ -9,9 +14,9 @@ import { IncomingEvent, MalformedEvent, pubSubMessage } from './events';
 import { failOrRetry, PermanentFailure } from './failures';
 import { Logger } from './log';
 import { BlobStore } from './ports';
-import { parseRenderRequest, RenderRequest } from './renderRequest';
+import { parseRenderRequest, RenderRequest, renderRequestMismatch } from './renderRequest';
 import { StatusDocument } from './contract';
-import { canMove, isFinished, memeObjectName, publicUrls, StatusStore } from './status';
+import { canMove, facesForStatus, isFinished, memeObjectName, publicUrls, StatusStore } from './status';
 
 /** Memes never change once written (same job → same bytes), so browsers and CDNs may keep them. */
 export const MEME_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -57,15 +62,30 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
 
     try {
       const started = now();
-      const [current, upload] = await Promise.all([
-        statuses.read(id),
-        blobs.read(source.bucket, source.object),
-      ]);
-      if (isFinished(current)) {
-        log.log('INFO', 'duplicate delivery: this meme is already finished');
+      // The upload is fetched while the status records this delivery: two round trips at once.
+      const download = blobs.read(source.bucket, source.object, source.generation);
+      download.catch(() => undefined); // awaited below unless the request is not the job's
+      let finished = false;
+      let mismatch: string | undefined;
+      const begun = await statuses.update(id, (current) => {
+        finished = isFinished(current);
+        mismatch = finished ? undefined : renderRequestMismatch(current, job);
+        if (finished || mismatch) return undefined;
+        return {
+          ...current!,
+          state: 'rendering',
+          faces: current!.faces ?? facesForStatus(job.analysis.faces),
+          attempts: { ...current!.attempts, render: (current!.attempts?.render ?? 0) + 1 },
+          updatedAt: started.toISOString(),
+        };
+      });
+      if (!begun) {
+        if (finished) log.log('INFO', 'duplicate delivery: this meme is already finished');
+        else log.log('WARNING', `ignored a render request: ${mismatch ?? 'it does not match its job'}`);
         return;
       }
-      if (!upload || upload.generation !== source.generation) {
+      const upload = await download;
+      if (!upload) {
         if (isFinished(await statuses.read(id))) return; // a concurrent delivery finished and deleted it
         throw new PermanentFailure(
           'UPLOAD_MISSING',
@@ -85,16 +105,18 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
         contentType: meme.contentType,
         cacheControl: MEME_CACHE_CONTROL,
       });
-      const finished = now();
-      const renderMs = finished.getTime() - started.getTime();
+      const done = now();
+      const renderMs = done.getTime() - started.getTime();
       const waitMs = Math.max(0, started.getTime() - Date.parse(job.analyzedAt));
       const written = await statuses.update(id, (current) => {
         if (!canMove(current, 'done')) return undefined;
         const base = current ?? fresh();
-        const totalMs = finished.getTime() - Date.parse(base.uploadedAt ?? base.createdAt);
+        const totalMs = done.getTime() - Date.parse(base.uploadedAt ?? base.createdAt);
         return {
           ...base,
           state: 'done',
+          request: job.request,
+          faces: base.faces ?? facesForStatus(job.analysis.faces),
           caption: meme.caption,
           meme: {
             width: meme.width,
@@ -102,8 +124,15 @@ export function createRenderHandler(deps: RenderDependencies): (event: IncomingE
             contentType: meme.contentType,
             bytes: meme.bytes.length,
           },
-          timings: { ...base.timings, waitMs, renderMs, totalMs },
-          updatedAt: finished.toISOString(),
+          timings: {
+            ...base.timings,
+            ...(base.timings.analyzeMs === undefined &&
+              job.analyzeMs !== undefined && { analyzeMs: job.analyzeMs }),
+            waitMs,
+            renderMs,
+            totalMs,
+          },
+          updatedAt: done.toISOString(),
         };
       });
       await blobs.delete(source.bucket, source.object, { ifGenerationMatch: source.generation });

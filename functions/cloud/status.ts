@@ -6,7 +6,8 @@
  */
 import type { AnalyzedFace, EmotionScores, OutputFormat } from '../core';
 import { Config } from './config';
-import { JobState, StatusDocument, StatusFace } from './contract';
+import { FailureCode, JobState, StatusDocument, StatusFace } from './contract';
+import { OpenJobIndex } from './openJobs';
 import { BlobStore, PreconditionFailed } from './ports';
 
 const RANK: Record<JobState, number> = { queued: 0, analyzing: 1, rendering: 2, done: 3, failed: 3 };
@@ -54,14 +55,36 @@ export function facesForStatus(faces: readonly AnalyzedFace[]): StatusFace[] {
   }));
 }
 
+export const RETRIES_EXHAUSTED_MESSAGE =
+  'memegen could not finish this meme after several attempts; please try again later';
+
+/** The job's status once it has failed, with why. */
+export function failedStatus(
+  current: StatusDocument,
+  code: FailureCode,
+  error: string,
+  now: Date,
+): StatusDocument {
+  return { ...current, state: 'failed', code, error, updatedAt: now.toISOString() };
+}
+
 /** Status documents must never be served stale: pollers would wait on a job long done. */
 export const STATUS_CACHE_CONTROL = 'no-store, max-age=0';
 
+/**
+ * Status documents, with the index of open jobs kept beside them (openJobs.ts): a job is
+ * added to the index before its first status is written and removed once its status is
+ * final, so the sweep finds every job that could still be stuck without listing statuses.
+ */
 export class StatusStore {
+  readonly openJobs: OpenJobIndex;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly bucket: string,
-  ) {}
+  ) {
+    this.openJobs = new OpenJobIndex(blobs, bucket);
+  }
 
   async read(id: string): Promise<StatusDocument | undefined> {
     return (await this.readWithGeneration(id)).status;
@@ -80,6 +103,9 @@ export class StatusStore {
       const { status, generation } = await this.readWithGeneration(id);
       const next = change(status);
       if (!next) return undefined;
+      // Indexed before the job's first status exists: a crash in between leaves an index entry
+      // without a status (which the sweep drops), never a job the sweep cannot see.
+      if (!status && !isFinished(next)) await this.openJobs.add(id);
       try {
         await this.blobs.write(
           this.bucket,
@@ -91,6 +117,7 @@ export class StatusStore {
             ifGenerationMatch: generation ?? '0',
           },
         );
+        if (isFinished(next) && !isFinished(status)) await this.openJobs.remove(id);
         return next;
       } catch (error) {
         if (!(error instanceof PreconditionFailed)) throw error;

@@ -6,9 +6,13 @@
  *   GET  /           → the upload page (and its script and style sheet)
  *
  * The signed URL allows one PUT of an image of the declared type, at most maxUploadBytes
- * (x-goog-content-length-range), to uploads/<random id> in the inbox; the choices travel
+ * (x-goog-content-length-range), to uploads/<random id> in the inbox, and only while nothing
+ * is there (x-goog-if-generation-match: 0, so a second PUT is refused); the choices travel
  * as signed x-goog-meta-* headers. The status document is written at once ("queued"), so
  * the status URL answers from the start.
+ *
+ * Every answer of the API is JSON, errors included (ApiError): malformed bodies too
+ * (httpErrors.ts), and bodies over MAX_BODY_BYTES are refused with 413.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 // The vocabulary alone, not the core index: `upload` must not load the models.
@@ -20,17 +24,34 @@ import {
   ApiErrorCode,
   JobRequest,
   LANGUAGES,
+  MAX_CAPTION_BYTES,
   MAX_CAPTION_CHARACTERS,
   MEME_STYLES,
   PageConfig,
   UploadTicket,
 } from './contract';
+import { answerFrameworkErrorsAsJson, bodyTooLarge } from './httpErrors';
 import { newJobId, uploadObjectName } from './jobs';
-import { requestMetadata } from './jobRequest';
+import { metadataOverflow, requestMetadata } from './jobRequest';
 import { Logger } from './log';
-import { PageAssets } from './page';
+import { PageAssets, SECURITY_HEADERS } from './page';
 import { BlobStore } from './ports';
 import { publicUrls, StatusStore } from './status';
+
+/**
+ * Picture formats people try that memegen does not read, each with what to do instead: the
+ * decoder refuses them too (UNSUPPORTED_FORMAT, functions/core/formats.ts), whatever type
+ * they are uploaded as.
+ */
+const UNSUPPORTED_PICTURES: Record<string, string> = {
+  'image/heic':
+    'HEIC photos (the iPhone\'s "High Efficiency" format) are not supported: share the photo as JPEG, or set Settings › Camera › Formats to "Most Compatible"',
+  'image/heif': 'HEIF pictures are not supported: convert the photo to JPEG or PNG first',
+  'image/svg+xml':
+    'SVG drawings are not supported: memegen makes memes of photos (JPEG, PNG, WebP, GIF or AVIF)',
+};
+/** The API's requests are a few hundred bytes; anything near this is not one. */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface UploadDependencies {
   config: Config;
@@ -38,6 +59,8 @@ export interface UploadDependencies {
   page: PageAssets;
   log: Logger;
   now?: () => Date;
+  /** Why no upload can be accepted right now (the pipeline behind is down), or undefined. */
+  unavailable?: () => string | undefined;
 }
 
 class BadRequest extends Error {
@@ -45,6 +68,8 @@ class BadRequest extends Error {
     readonly status: number,
     readonly code: ApiErrorCode,
     message: string,
+    /** More fields for programs, e.g. which caption text is too long (ApiError). */
+    readonly details: Partial<ApiError> = {},
   ) {
     super(message);
   }
@@ -56,14 +81,21 @@ export function createUploadHandler(
   const { config, blobs } = deps;
   const now = deps.now ?? (() => new Date());
   const statuses = new StatusStore(blobs, config.publicBucket);
+  answerFrameworkErrorsAsJson({ pathPrefix: '/api/', maxBytes: MAX_BODY_BYTES });
 
-  const createUpload = async (body: unknown): Promise<UploadTicket> => {
-    const { contentType, size, request } = parseUploadRequest(body, config);
+  const createUpload = async (req: Request): Promise<UploadTicket> => {
+    const tooLarge = bodyTooLarge(req, MAX_BODY_BYTES);
+    if (tooLarge) throw new BadRequest(tooLarge.status, tooLarge.code, tooLarge.error);
+    const { contentType, size, request } = parseUploadRequest(req.body, config);
+    const down = deps.unavailable?.();
+    if (down) throw new BadRequest(503, 'UNAVAILABLE', down);
     const id = newJobId();
     const issued = now();
     const expiresAt = new Date(issued.getTime() + config.uploadUrlTtlSeconds * 1000);
     const headers: Record<string, string> = {
       'x-goog-content-length-range': `1,${config.maxUploadBytes}`,
+      // Create-only: the URL cannot replace or re-create the upload once it is there.
+      'x-goog-if-generation-match': '0',
       ...Object.fromEntries(
         Object.entries(requestMetadata(request)).map(([key, value]) => [`x-goog-meta-${key}`, value]),
       ),
@@ -75,6 +107,7 @@ export function createUploadHandler(
       request,
       ...urls,
       timings: {},
+      uploadExpiresAt: expiresAt.toISOString(),
       createdAt: issued.toISOString(),
       updatedAt: issued.toISOString(),
     }));
@@ -98,10 +131,10 @@ export function createUploadHandler(
   };
 
   return async (req, res) => {
-    res.set('X-Content-Type-Options', 'nosniff');
+    res.set(SECURITY_HEADERS);
     try {
       if (req.method === 'POST' && req.path === '/api/uploads') {
-        const ticket: UploadTicket = await createUpload(req.body);
+        const ticket: UploadTicket = await createUpload(req);
         res.set('Cache-Control', 'no-store').status(201).json(ticket);
         return;
       }
@@ -113,6 +146,8 @@ export function createUploadHandler(
           languages: LANGUAGES,
           defaultStyle: config.defaultStyle,
           defaultLang: config.defaultLang,
+          maxCaptionCharacters: MAX_CAPTION_CHARACTERS,
+          maxCaptionBytes: MAX_CAPTION_BYTES,
         };
         res.set('Cache-Control', 'no-store').json(pageConfig);
         return;
@@ -127,7 +162,11 @@ export function createUploadHandler(
       res.status(404).json(apiError('NOT_FOUND', `nothing at ${req.method} ${req.path}`));
     } catch (error) {
       if (error instanceof BadRequest) {
-        res.status(error.status).json(apiError(error.code, error.message));
+        if (error.status === 503) res.set('Retry-After', '5');
+        res
+          .set('Cache-Control', 'no-store')
+          .status(error.status)
+          .json({ ...apiError(error.code, error.message), ...error.details });
         return;
       }
       deps.log.log('ERROR', 'upload request failed', { error });
@@ -152,6 +191,15 @@ export function parseUploadRequest(
     );
   // Each field is checked below before the request is built from it.
   const { contentType, size, caption, style, lang } = body as Record<string, unknown>;
+  if (contentType === undefined || contentType === null || contentType === '')
+    throw new BadRequest(
+      400,
+      'BAD_REQUEST',
+      'contentType is missing: send {contentType, size, caption?, style?, lang?}',
+    );
+  const unsupported =
+    typeof contentType === 'string' ? UNSUPPORTED_PICTURES[contentType.toLowerCase()] : undefined;
+  if (unsupported) throw new BadRequest(415, 'UNSUPPORTED_FORMAT', unsupported);
   if (
     typeof contentType !== 'string' ||
     !(ACCEPTED_TYPES as readonly string[]).includes(contentType.toLowerCase())
@@ -177,7 +225,8 @@ export function parseUploadRequest(
     throw new BadRequest(400, 'BAD_REQUEST', `lang must be one of ${LANGUAGES.join(', ')}`);
   const text = (value: unknown, name: string): string | undefined => {
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string' || value.length > MAX_CAPTION_CHARACTERS)
+    // Characters as people count them (code points), not UTF-16 units: an emoji is one.
+    if (typeof value !== 'string' || [...value].length > MAX_CAPTION_CHARACTERS)
       throw new BadRequest(
         400,
         'BAD_REQUEST',
@@ -193,13 +242,23 @@ export function parseUploadRequest(
     top = text((caption as Record<string, unknown>).top, 'top');
     bottom = text((caption as Record<string, unknown>).bottom, 'bottom');
   }
-  return {
-    contentType: contentType.toLowerCase(),
-    size,
-    request: {
-      style: style ?? config.defaultStyle,
-      lang: lang ?? config.defaultLang,
-      ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
-    },
+  const request: JobRequest = {
+    style: style ?? config.defaultStyle,
+    lang: lang ?? config.defaultLang,
+    ...((top || bottom) && { caption: { ...(top && { top }), ...(bottom && { bottom }) } }),
   };
+  // Checked before anything is signed: GCS would refuse the PUT, after the photo was sent.
+  const overflow = metadataOverflow(request);
+  if (overflow) {
+    const { field, excessBytes, limitBytes } = overflow;
+    throw new BadRequest(
+      400,
+      'CAPTION_TOO_LONG',
+      `${field === 'caption' ? 'the caption (top and bottom together)' : field} is ${excessBytes.toLocaleString('en')} bytes too long: ` +
+        `Cloud Storage keeps at most ${limitBytes.toLocaleString('en')} bytes of it, percent-encoded ` +
+        '(a plain letter takes 1 byte, an accented letter 6, a Chinese character 9, an emoji 12)',
+      { field, excessBytes, limitBytes },
+    );
+  }
+  return { contentType: contentType.toLowerCase(), size, request };
 }

@@ -1,6 +1,12 @@
 /** Typed errors for input a user can fix; anything else is a bug and stays a plain Error. */
 export type ImageErrorCode =
-  'EMPTY_INPUT' | 'NOT_AN_IMAGE' | 'TRUNCATED_IMAGE' | 'TOO_MANY_PIXELS' | 'CORRUPT_IMAGE';
+  | 'EMPTY_INPUT'
+  | 'NOT_AN_IMAGE'
+  /** A picture, but in a format memegen deliberately does not read (HEIC, SVG): see formats.ts. */
+  | 'UNSUPPORTED_FORMAT'
+  | 'TRUNCATED_IMAGE'
+  | 'TOO_MANY_PIXELS'
+  | 'CORRUPT_IMAGE';
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';

@@ -3,6 +3,7 @@
  */
 import sharp from 'sharp';
 import { ImageError } from './errors';
+import { refuseUnsupportedFormats } from './formats';
 import { DEFAULT_LIMIT_INPUT_PIXELS } from './vocabulary';
 
 // libvips keeps up to 50 MB of recent operations for reuse; every photo here is decoded
@@ -103,6 +104,7 @@ export async function pictureSize(
 ): Promise<{ width: number; height: number }> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
   if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
+  refuseUnsupportedFormats(bytes);
   try {
     const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
     if (!meta.width || !meta.height) throw new Error('no image size in header');
@@ -116,6 +118,7 @@ export async function pictureSize(
 async function decode(bytes: Uint8Array, options: DecodeOptions, channels: 3 | 4): Promise<DecodedImage> {
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
   if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
+  refuseUnsupportedFormats(bytes);
   try {
     // pages: 1 = the first frame of an animated GIF/WebP.
     const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();

@@ -5,16 +5,23 @@
 // URL PUT/GET and public GET on path-style XML URLs, CORS, and bucket notifications
 // published in Cloud Storage's Pub/Sub message format.
 //
-// Client configuration (both verified by test/local-storage.test.ts):
+// Access follows GCS's rules for memegen's buckets (access.ts): authenticated callers may
+// do everything; anonymous ones may only read objects of the public buckets by name.
+//
+// Client configuration (verified by test/local-storage.test.ts):
+//   - localStorageClient({ url, keyFile, projectId }) (client.ts): authenticated as the
+//     local service account with a self-signed JWT on every request; what the local stack
+//     and the tests use.
 //   - env: STORAGE_EMULATOR_HOST=<server.url> and GOOGLE_APPLICATION_CREDENTIALS=<keyFile>,
-//     then `new Storage()` - what the production handlers do. With STORAGE_EMULATOR_HOST
-//     the client sends JSON API calls to <url>/b/... (it uses the variable verbatim as its
-//     base URL, without /storage/v1), uploads to <url>/upload/storage/v1/..., and signs
-//     URLs for <url>/BUCKET/OBJECT; the server answers all three.
-//   - options: new Storage({ apiEndpoint: server.url, projectId, keyFilename }).
-// In both cases the endpoint counts as custom, so the client sends no OAuth token and
-// fetches none (useAuthWithCustomEndpoint is off); signing uses the key file locally.
+//     then `new Storage()`: the endpoint counts as custom, so the client sends no
+//     credentials and is an anonymous caller (public reads only); it still signs URLs
+//     with the key file, offline. With STORAGE_EMULATOR_HOST the client sends JSON API
+//     calls to <url>/b/... (the variable verbatim as its base URL, without /storage/v1),
+//     uploads to <url>/upload/storage/v1/..., and signs URLs for <url>/BUCKET/OBJECT; the
+//     server answers all three.
 
 export type { NotificationPublisher, StorageServer, StorageServerOptions } from './types';
+export type { InterruptedUpload } from './inflight';
 export { startStorageServer } from './server';
-export { createLocalCredentials, type LocalCredentials } from './credentials';
+export { localStorageClient, selfSignedToken } from './client';
+export { createLocalCredentials, loadOrCreateLocalCredentials, type LocalCredentials } from './credentials';

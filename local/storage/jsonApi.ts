@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { authorize, type Permission } from './access';
+import type { Caller } from './auth';
 import { checkDeclaredLength, readJsonBody, receiveToFile, type SizeLimit } from './body';
 import { sendObject } from './download';
 import { badRequest, StorageError } from './errors';
 import { removeQuietly } from './files';
 import { header, sendEmpty, sendJson, type RequestContext } from './http';
-import { MAX_OBJECT_BYTES, tooLarge } from './limits';
+import { checkCustomMetadata, MAX_OBJECT_BYTES, tooLarge } from './limits';
 import { multipartBoundary, receiveMultipart } from './multipart';
 import { checkObjectName } from './names';
 import { checkPreconditions, readPreconditions, type Preconditions } from './preconditions';
@@ -23,6 +25,9 @@ const DEFAULT_PAGE = 1000;
 export interface JsonApiDeps {
   store: FileStore;
   sessions: ResumableSessions;
+  publicBuckets: ReadonlySet<string>;
+  /** Why writes to a bucket are refused for now (answered 503), or undefined. */
+  refuseWrites?: (bucket: string) => string | undefined;
 }
 
 type Kind = 'api' | 'upload' | 'download';
@@ -55,11 +60,40 @@ function decodeSegment(text: string): string {
 const queryPreconditions = (ctx: RequestContext): Preconditions =>
   readPreconditions((name) => ctx.query.get(name) ?? undefined);
 
+/**
+ * The permission a JSON API request needs, as GCS checks it. A request to an open
+ * resumable session (upload_id) needs none: the session URI is the credential, given only
+ * to whoever was allowed to start the upload.
+ */
+function permissionFor(
+  kind: Kind,
+  method: string,
+  bucket: string | undefined,
+  collection: string | undefined,
+  item: string | undefined,
+  uploadSession: boolean,
+): Permission | undefined {
+  const reading = method === 'GET' || method === 'HEAD';
+  if (kind === 'upload') return uploadSession ? undefined : 'storage.objects.create';
+  if (bucket === undefined) return reading ? 'storage.buckets.list' : 'storage.buckets.create';
+  if (collection === undefined)
+    return reading
+      ? 'storage.buckets.get'
+      : method === 'DELETE'
+        ? 'storage.buckets.delete'
+        : 'storage.buckets.update';
+  if (collection === 'notificationConfigs') return reading ? 'storage.buckets.get' : 'storage.buckets.update';
+  if (item === undefined) return 'storage.objects.list';
+  if (reading) return 'storage.objects.get';
+  return method === 'DELETE' ? 'storage.objects.delete' : 'storage.objects.update';
+}
+
 export async function handleJsonApi(
   ctx: RequestContext,
   kind: Kind,
   rest: string,
   deps: JsonApiDeps,
+  caller: Caller,
 ): Promise<void> {
   const method = ctx.req.method ?? 'GET';
   // /b, /b/{bucket}, /b/{bucket}/o, /b/{bucket}/o/{object...}, /b/{bucket}/notificationConfigs[/{id}]
@@ -68,6 +102,12 @@ export async function handleJsonApi(
   const bucket = m[1] === undefined ? undefined : decodeSegment(m[1]);
   const collection = m[2];
   const item = m[3] === undefined ? undefined : decodeSegment(m[3]);
+  const permission = permissionFor(kind, method, bucket, collection, item, ctx.query.has('upload_id'));
+  if (permission) authorize(caller, permission, bucket, deps.publicBuckets);
+  if (kind === 'upload' && bucket !== undefined && !ctx.query.has('upload_id')) {
+    const refused = deps.refuseWrites?.(bucket);
+    if (refused !== undefined) throw new StorageError(503, 'backendError', refused, 'ServiceUnavailable');
+  }
 
   if (kind === 'upload') {
     if (!bucket || collection !== 'o' || item !== undefined)
@@ -285,6 +325,7 @@ async function handleUpload(ctx: RequestContext, bucket: string, deps: JsonApiDe
     if (declared !== undefined && Number(declared) > MAX_OBJECT_BYTES) throw tooLarge(MAX_OBJECT_BYTES);
     const writable = pickWritableMetadata(metadata);
     writable.contentType ??= header(ctx.req, 'x-upload-content-type');
+    checkCustomMetadata(writable.metadata); // refused before any byte is sent, as GCS does
     // Fail early like GCS does for a create-only upload of an existing object; the
     // preconditions are checked again when the upload completes.
     checkPreconditions(await store.findObject(bucket, name), preconditions);

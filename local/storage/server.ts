@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Authenticator, type Caller } from './auth';
 import { applyCors, answerPreflight } from './cors';
 import { StorageError } from './errors';
 import { sendError, type ErrorStyle, type RequestContext } from './http';
+import { InflightUploads } from './inflight';
 import { handleJsonApi, matchJsonApi } from './jsonApi';
 import { Notifier } from './notifications';
 import { ResumableSessions } from './resumable';
@@ -14,6 +16,7 @@ import { handleXmlApi } from './xmlApi';
 // Wires the store, the APIs and the notifier into one node:http server.
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+const OPEN_ACCESS: Caller = { kind: 'serviceAccount', email: 'anyone (openAccess)' };
 
 function toStorageError(error: unknown): StorageError {
   if (error instanceof StorageError) return error;
@@ -35,7 +38,10 @@ export async function startStorageServer(options: StorageServerOptions): Promise
   const store = await FileStore.open(options.root, (event) => notifier.handle(event));
   const sessions = new ResumableSessions(store);
   const verifier = new SignatureVerifier(options.signers);
+  const authenticator = new Authenticator(options.signers);
   const publicBuckets = new Set(options.publicBuckets ?? []);
+  const inflight = await InflightUploads.open(store.layout);
+  const refuseWrites = options.refuseWrites;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/';
@@ -55,8 +61,16 @@ export async function startStorageServer(options: StorageServerOptions): Promise
     try {
       if (answerPreflight(req, res)) return;
       applyCors(req, res);
-      if (json) await handleJsonApi(ctx, json.kind, json.rest, { store, sessions });
-      else await handleXmlApi(ctx, { store, verifier, publicBuckets });
+      const caller = options.openAccess ? OPEN_ACCESS : authenticator.identify(req);
+      if (json)
+        await handleJsonApi(
+          ctx,
+          json.kind,
+          json.rest,
+          { store, sessions, publicBuckets, refuseWrites },
+          caller,
+        );
+      else await handleXmlApi(ctx, { store, verifier, publicBuckets, inflight, refuseWrites }, caller);
     } catch (error) {
       const storageError = toStorageError(error);
       if (storageError.status >= 500) log(`storage: ${req.method} ${rawPath}: ${storageError.message}`);
@@ -82,6 +96,8 @@ export async function startStorageServer(options: StorageServerOptions): Promise
   return {
     url: baseUrl,
     port,
+    interruptedUploads: () => inflight.interrupted(),
+    forgetInterruptedUpload: (bucket, name) => inflight.forget(bucket, name),
     async close(): Promise<void> {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

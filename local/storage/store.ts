@@ -4,6 +4,7 @@ import { readJsonIfExists, removeQuietly, writeFileAtomic } from './files';
 import { nextGeneration, observeGeneration } from './generation';
 import type { ContentDigest } from './hashing';
 import { Layout } from './layout';
+import { checkCustomMetadata } from './limits';
 import { KeyedMutex } from './mutex';
 import { checkBucketName, checkObjectName } from './names';
 import { checkPreconditions, type Preconditions } from './preconditions';
@@ -43,6 +44,15 @@ const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).
 export class FileStore {
   readonly layout: Layout;
   private readonly locks = new KeyedMutex();
+  /**
+   * Every bucket's objects by name, read from the sidecars once and then kept current by
+   * this store's own writes (it is the only writer of its root: one server per data
+   * directory), so a listing by prefix costs no file reads. The sweep lists its small
+   * prefix of the public bucket every few seconds, however many memes the bucket holds.
+   */
+  private readonly listings = new Map<string, Map<string, ObjectRecord>>();
+  /** Changes per bucket, so a listing read from disk while one happened is not cached stale. */
+  private readonly changes = new Map<string, number>();
 
   private constructor(
     root: string,
@@ -125,6 +135,8 @@ export class FileStore {
         );
       }
       await rm(this.layout.bucketDir(name), { recursive: true, force: true });
+      this.listings.delete(name);
+      this.changes.set(name, (this.changes.get(name) ?? 0) + 1);
     });
   }
 
@@ -180,6 +192,24 @@ export class FileStore {
   }
 
   async listObjects(bucket: string): Promise<ObjectRecord[]> {
+    let listing = this.listings.get(bucket);
+    if (!listing) {
+      const before = this.changes.get(bucket) ?? 0;
+      listing = new Map((await this.readObjects(bucket)).map((record) => [record.name, record]));
+      if ((this.changes.get(bucket) ?? 0) === before) this.listings.set(bucket, listing);
+    }
+    return [...listing.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private changed(bucket: string, name: string, record: ObjectRecord | undefined): void {
+    this.changes.set(bucket, (this.changes.get(bucket) ?? 0) + 1);
+    const listing = this.listings.get(bucket);
+    if (!listing) return;
+    if (record) listing.set(name, record);
+    else listing.delete(name);
+  }
+
+  private async readObjects(bucket: string): Promise<ObjectRecord[]> {
     let entries: string[];
     try {
       entries = await readdir(this.layout.objectsDir(bucket));
@@ -191,9 +221,7 @@ export class FileStore {
     const records = await Promise.all(
       sidecars.map((e) => readJsonIfExists<ObjectRecord>(`${this.layout.objectsDir(bucket)}/${e}`)),
     );
-    return records
-      .filter((r): r is ObjectRecord => r !== undefined)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return records.filter((r): r is ObjectRecord => r !== undefined);
   }
 
   /** Publishes a fully received temp file as the object's next generation. */
@@ -201,6 +229,7 @@ export class FileStore {
     const { bucket, name } = request;
     try {
       checkObjectName(name);
+      checkCustomMetadata(request.metadata.metadata);
       const bucketRecord = await this.getBucket(bucket);
       const { record, previous } = await this.locks.run(`object:${bucket}/${name}`, async () => {
         const previous = await this.findObject(bucket, name);
@@ -228,6 +257,7 @@ export class FileStore {
           JSON.stringify(record),
           this.layout.tempFile(),
         );
+        this.changed(bucket, name, record);
         if (previous) await removeQuietly(this.layout.dataPath(bucket, previous.dataFile));
         return { record, previous };
       });
@@ -265,6 +295,7 @@ export class FileStore {
       checkPreconditions(current, preconditions);
       // Removing the sidecar is the commit point; the data file is garbage afterwards.
       await rm(this.layout.sidecar(bucket, name));
+      this.changed(bucket, name, undefined);
       await removeQuietly(this.layout.dataPath(bucket, current.dataFile));
       return current;
     });
@@ -289,7 +320,9 @@ export class FileStore {
         metageneration: String(Number(current.metageneration) + 1),
         updated: new Date().toISOString(),
       };
+      checkCustomMetadata(next.metadata);
       await writeFileAtomic(this.layout.sidecar(bucket, name), JSON.stringify(next), this.layout.tempFile());
+      this.changed(bucket, name, next);
       return next;
     });
     this.onEvent({ type: 'OBJECT_METADATA_UPDATE', bucket: bucketRecord, object: updated });

@@ -1,3 +1,5 @@
+import type { InterruptedUpload } from './inflight';
+
 // The public contract of the local storage server (re-exported by index.ts).
 
 export interface NotificationPublisher {
@@ -17,6 +19,17 @@ export interface StorageServerOptions {
   /** buckets whose objects anyone may GET without a signature (the public bucket) */
   publicBuckets?: string[];
   notifications?: NotificationPublisher;
+  /**
+   * Why uploads into a bucket are refused for now (answered 503 ServiceUnavailable), or
+   * undefined to accept them; the local stack refuses inbox uploads while its pipeline is down.
+   */
+  refuseWrites?: (bucket: string) => string | undefined;
+  /**
+   * Let every caller do everything, credentials or not. Only for tools whose client cannot
+   * send credentials: a plain `new Storage()` under STORAGE_EMULATOR_HOST, as the cold-start
+   * benchmark runs the deployed entry point. Default false: GCS's rules (access.ts).
+   */
+  openAccess?: boolean;
   log?: (line: string) => void;
 }
 
@@ -24,5 +37,9 @@ export interface StorageServer {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** Signed uploads the previous run of this root never finished (cut off by a crash). */
+  interruptedUploads(): InterruptedUpload[];
+  /** Forgets an interrupted upload once it has been dealt with. */
+  forgetInterruptedUpload(bucket: string, name: string): Promise<void>;
   close(): Promise<void>;
 }

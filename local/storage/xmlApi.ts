@@ -1,9 +1,11 @@
+import type { Caller } from './auth';
 import { checkDeclaredLength, receiveToFile, type SizeLimit } from './body';
 import { sendObject } from './download';
 import { badRequest, forbidden, StorageError } from './errors';
 import { removeQuietly } from './files';
 import { header, type RequestContext } from './http';
-import { MAX_OBJECT_BYTES, tooLarge } from './limits';
+import type { InflightUploads } from './inflight';
+import { checkCustomMetadata, MAX_OBJECT_BYTES, tooLarge } from './limits';
 import { checkBucketName, checkObjectName } from './names';
 import { readPreconditions } from './preconditions';
 import type { WritableObjectMetadata } from './records';
@@ -12,13 +14,17 @@ import { encodeObjectPath, isSignedQuery, type SignatureVerifier, type VerifiedS
 import type { FileStore } from './store';
 
 // The XML API's path-style object URLs, /BUCKET/OBJECT: what signed URLs point at and
-// what browsers use to read public objects. Access is either a valid V4 signature or,
-// for GET/HEAD only, membership of the bucket in publicBuckets; nothing else.
+// what browsers use to read public objects. Access is a valid V4 signature, an
+// authenticated caller, or, for GET/HEAD only, membership of the bucket in publicBuckets;
+// nothing else.
 
 export interface XmlApiDeps {
   store: FileStore;
   verifier: SignatureVerifier;
   publicBuckets: ReadonlySet<string>;
+  inflight: InflightUploads;
+  /** Why writes to a bucket are refused for now (answered 503), or undefined. */
+  refuseWrites?: (bucket: string) => string | undefined;
 }
 
 /** GCS serves public objects with this Cache-Control unless the object sets its own. */
@@ -48,7 +54,7 @@ function contentLengthRange(value: string | undefined): { min: number; max: numb
   return { min: Number(m[1]), max: Number(m[2]) };
 }
 
-export async function handleXmlApi(ctx: RequestContext, deps: XmlApiDeps): Promise<void> {
+export async function handleXmlApi(ctx: RequestContext, deps: XmlApiDeps, caller: Caller): Promise<void> {
   const { req } = ctx;
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
@@ -70,14 +76,24 @@ export async function handleXmlApi(ctx: RequestContext, deps: XmlApiDeps): Promi
       rawQuery: ctx.rawQuery,
       headers: req.headers,
     });
-  } else if (method === 'PUT' || !deps.publicBuckets.has(bucket)) {
+  } else if (caller.kind === 'anonymous' && (method === 'PUT' || !deps.publicBuckets.has(bucket))) {
     throw forbidden(
       `Anonymous caller does not have storage.objects.${method === 'PUT' ? 'create' : 'get'} access to ` +
         `gs://${bucket}/${name}: use a V4 signed URL${method === 'PUT' ? '' : ' or a public bucket'}.`,
     );
   }
 
-  if (method === 'PUT') return putObject(ctx, deps.store, bucket, name, signature);
+  if (method === 'PUT') {
+    const refused = deps.refuseWrites?.(bucket);
+    if (refused !== undefined) throw new StorageError(503, 'backendError', refused, 'ServiceUnavailable');
+    // Only signed uploads are tracked: they are the ones a job is waiting for.
+    const ended = signature ? await deps.inflight.begin(bucket, name) : undefined;
+    try {
+      return await putObject(ctx, deps.store, bucket, name, signature);
+    } finally {
+      await ended?.();
+    }
+  }
   const generation = ctx.query.get('generation') ?? undefined;
   const { record, handle } = await deps.store.openObject(bucket, name, generation);
   return sendObject(ctx, record, handle, signature ? undefined : PUBLIC_DEFAULT_CACHE_CONTROL);
@@ -99,11 +115,12 @@ async function putObject(
     if (!key.startsWith('x-goog-meta-') || value === undefined) continue;
     // Metadata the signer did not approve could be anything the uploader likes; GCS
     // signed URLs bind extension headers, so unsigned ones are refused here.
-    if (!signature?.signedHeaders.has(key))
+    if (signature && !signature.signedHeaders.has(key))
       throw forbidden(`Header ${key} is not among the signed headers of this URL.`);
     custom[key.slice('x-goog-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
   }
   if (Object.keys(custom).length > 0) metadata.metadata = custom;
+  checkCustomMetadata(metadata.metadata); // before the body is read: GCS refuses at once too
   for (const [field, name] of [
     ['cacheControl', 'cache-control'],
     ['contentDisposition', 'content-disposition'],

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Storage } from '@google-cloud/storage';
+import type { Storage } from '@google-cloud/storage';
 import {
   createLocalCredentials,
+  localStorageClient,
   startStorageServer,
   type NotificationPublisher,
   type StorageServer,
@@ -54,10 +55,10 @@ export async function startLocalStorage(publicBuckets: string[] = []): Promise<L
     notifications: publisher,
     log: (line) => logs.push(line),
   });
-  const storage = new Storage({
-    apiEndpoint: server.url,
+  const storage = localStorageClient({
+    url: server.url,
     projectId: credentials.projectId,
-    keyFilename: credentials.keyFile,
+    keyFile: credentials.keyFile,
   });
   return {
     dir,

@@ -7,18 +7,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Storage } from '@google-cloud/storage';
 import { findPubSubEmulator } from '../../local/pubsub';
 import type { LocalStack } from '../../local/stack';
+import { localStorageClient } from '../../local/storage';
 
-/** What --ready-json prints (the LocalStack without close), plus the test's own handles. */
-export interface RunningStack extends Omit<LocalStack, 'close' | 'pubsubDescription'> {
-  dataDir: string;
+/** What --ready-json prints (the LocalStack without its functions), plus the test's own handles. */
+export interface RunningStack extends Omit<
+  LocalStack,
+  'close' | 'failed' | 'killEmulatorNow' | 'pubsubDescription'
+> {
+  /** The stack's process. */
+  pid: number;
+  child: ChildProcess;
   /** Everything the stack logged so far (the functions' JSON lines included). */
   logs: string[];
-  stop(): Promise<void>;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+  /** A client authenticated as the stack's functions are. */
+  storage(): Storage;
+  /** Stops the stack and removes its data directory, unless kept for a restart. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'local', 'main.js');
+export const MAIN = join(__dirname, '..', '..', 'dist', 'local', 'main.js');
 
 /**
  * Whether suites that need the Pub/Sub emulator can run. Without it they are skipped with a
@@ -34,9 +46,17 @@ export function emulatorAvailable(suite: string): boolean {
 }
 
 export async function startStack(
-  options: { pubsub?: 'emulator' | 'in-process'; env?: Record<string, string> } = {},
+  options: {
+    pubsub?: 'emulator' | 'in-process';
+    env?: Record<string, string>;
+    /** Reuse a data directory (a restart); default: a new temporary one. */
+    dataDir?: string;
+  } = {},
 ): Promise<RunningStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'memegen-stack-'));
+  // A data directory made here is removed if the stack fails to start; one given (a
+  // restart) may hold another stack's data, and is left alone.
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'memegen-stack-'));
   const child: ChildProcess = spawn(
     process.execPath,
     [MAIN, '--port', '0', '--ready-json', '--data', dataDir, '--pubsub', options.pubsub ?? 'emulator'],
@@ -47,35 +67,41 @@ export async function startStack(
   );
   const logs: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)),
+  );
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Not left running: a live child would keep Jest from exiting (and hold the emulator).
       child.kill('SIGTERM');
       reject(new Error(`the local stack did not start within 90 s:\n${logs.join('\n')}`));
     }, 90_000);
+    let started = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       clearTimeout(timer);
+      started = true;
       resolve(JSON.parse(line) as Record<string, unknown>);
     });
-    child.once('exit', (code) => {
+    void exited.then((code) => {
       clearTimeout(timer);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (started) return; // a later exit (a test's kill -9) keeps the data for a restart
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
       reject(new Error(`the local stack exited (code ${code}):\n${logs.join('\n')}`));
     });
   });
+  const stack = ready as unknown as Omit<RunningStack, 'child' | 'logs' | 'exited' | 'storage' | 'stop'>;
   return {
-    ...(ready as unknown as Omit<RunningStack, 'dataDir' | 'logs' | 'stop'>),
-    dataDir,
+    ...stack,
+    child,
     logs,
-    // Stops the stack and removes its buckets and key.
-    stop: async () => {
-      await new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
-      rmSync(dataDir, { recursive: true, force: true });
+    exited,
+    storage: () =>
+      localStorageClient({ url: stack.storageUrl, keyFile: stack.keyFile, projectId: stack.projectId }),
+    stop: async ({ keepData = false } = {}) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

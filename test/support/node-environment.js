@@ -25,6 +25,9 @@ class HostTypedArrayEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     for (const name of SHARED) this.global[name] = globalThis[name];
+    // The tests never run on Google Cloud: the Google clients must not probe for a metadata
+    // server (the probe fails after a wait and prints MetadataLookupWarning).
+    this.global.process.env.METADATA_SERVER_DETECTION ??= 'none';
   }
 }
 

@@ -32,6 +32,8 @@ const FALLBACK_CONFIG = {
   languages: ['en', 'zh'],
   defaultStyle: 'classic',
   defaultLang: 'en',
+  maxCaptionCharacters: 500,
+  maxCaptionBytes: 4096,
 };
 
 /** @type {Record<string, string>} */
