@@ -25,6 +25,8 @@ import {
 } from '../models/export/equivalence/inputs';
 import { TRAINED } from '../models/export/registry';
 import { readTrainingRecord, trainedEntry } from '../models/export/trained';
+import { readWildImages, wildImagesOf } from '../models/eval/wild';
+import { sharedData } from './support/sharedData';
 
 const TOLERANCE = 1e-4;
 const manifest = readManifest();
@@ -102,5 +104,23 @@ describe.each(TRAINED.map((spec) => [spec.id, spec] as const))('trained model %s
       const expected = decodeFloats(c.outputs[entry.outputs[0].name].data);
       expect(worstDifference(probs, expected)).toBeLessThanOrEqual(TOLERANCE);
     }
+  });
+});
+
+describe('memegen-photo-cnn', () => {
+  const spec = TRAINED.find((t) => t.id === 'memegen-photo-cnn')!;
+  const record = readTrainingRecord(spec, modelsDir());
+
+  it('trained on the expressions-wild people of the training side only: the people validation holds apart stay unseen', () => {
+    const wild = record.data.wild!;
+    const images = readWildImages(sharedData('expressions-wild'));
+    expect(wild.trainPictures).toBe(wildImagesOf(images, 'train').length);
+    expect(wild.validationPictures).toBe(wildImagesOf(images, 'validation').length);
+    expect(wild.trainPeople + wild.validationPeople).toBe(new Set(images.map((i) => i.identity)).size);
+  });
+
+  it('learnt FER+ votes for nearly every FER2013 training crop', () => {
+    expect(record.data.ferplus!.cropsWithVotes / record.data.trainImagesUsed).toBeGreaterThan(0.99);
+    expect(record.fer2013Weight).toBeLessThan(1);
   });
 });

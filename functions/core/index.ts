@@ -47,8 +47,17 @@ export type { CloseUpOptions, DetectedFace, DetectorOptions } from './detect/det
 export { paddedTo } from './detect/yunet';
 export type { SessionOptions } from './sessions';
 export { ExpressionModel } from './expression/expressionModel';
-export { faceRoll, faceSize, landmarkCentre, wholeImageFrame } from './expression/crop';
-export type { Framing } from './expression/crop';
+export type { FrameInput } from './expression/expressionModel';
+export {
+  faceFrame,
+  faceRoll,
+  faceSize,
+  landmarkCentre,
+  mirrored,
+  warpFrame,
+  wholeImageFrame,
+} from './expression/crop';
+export type { FaceFrame, Framing } from './expression/crop';
 export { combineAll, LOG_FLOOR, readEnsemble } from './expression/ensemble';
 export type { Combination, EnsembleConfig } from './expression/ensemble';
 

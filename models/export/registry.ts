@@ -228,6 +228,8 @@ export interface TrainedSpec {
   record: string;
   /** Training code, relative to the repository root. */
   trainer: string;
+  /** Its training configuration, relative to the repository root. */
+  config: string;
   licence: string;
   inputName: string;
   outputName: string;
@@ -243,11 +245,34 @@ export const TRAINED: TrainedSpec[] = [
       'Our own VGG-style CNN (7 conv layers with BatchNorm, 24-192 channels, global average pooling) trained on the FER2013 training split with augmentation and label smoothing, plain sampling (it beat class-balanced sampling on the rule in models/training/config.json; see models/training/).',
     record: 'training/memegen-fer-cnn.record.json',
     trainer: 'models/training/train.py',
+    config: 'models/training/config.json',
     licence:
       'MIT (memegen training code and weights); trained on FER2013 (Goodfellow et al. 2013), whose images have no clear open licence',
     inputName: 'face',
     outputName: 'probabilities',
     // Training normalises the decoded 48×48 grey crops as (pixel - 127.5) / 127.5.
+    preprocessing: {
+      color: 'gray',
+      width: 48,
+      height: 48,
+      mean: [127.5],
+      scale: 1 / 127.5,
+      resize: 'bilinear',
+    },
+    classes: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
+  },
+  {
+    id: 'memegen-photo-cnn',
+    task: 'expression',
+    description:
+      "memegen-fer-cnn's network fine-tuned for faces in uploaded photos: FER+ crowd votes as soft targets, the expressions-wild training people cut by our own detector, and augmentations that mimic uploads (blur, low resolution, JPEG, exposure, noise, framing jitter); see models/training/.",
+    record: 'training/memegen-photo-cnn.record.json',
+    trainer: 'models/training/train.py',
+    config: 'models/training/photo-config.json',
+    licence:
+      'MIT (memegen training code and weights); trained on FER2013 (no clear open licence), FER+ votes (MIT) and LFW pictures (research use)',
+    inputName: 'face',
+    outputName: 'probabilities',
     preprocessing: {
       color: 'gray',
       width: 48,

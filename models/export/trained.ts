@@ -23,7 +23,19 @@ export interface TrainingRecord {
     trainClassCounts: Record<string, number>;
     validation: string;
     validationImagesUsed: number;
+    /** FER+ crowd votes as soft targets (models/training/photo-config.json). */
+    ferplus?: { votes: string; votesSha256: string; cropsWithVotes: number };
+    /** expressions-wild training people, cut by our detector (models/training/prepare-wild.ts). */
+    wild?: {
+      cropsSha256: string;
+      trainPictures: number;
+      trainPeople: number;
+      trainClassCounts: Record<string, number>;
+      validationPictures: number;
+      validationPeople: number;
+    };
   };
+
   config: {
     seed: number;
     classes: string[];
@@ -35,6 +47,8 @@ export interface TrainingRecord {
   balance: string;
   samplingPower: number;
   lossWeightPower: number;
+  /** Soft targets: this share of the FER2013 label, the rest FER+ votes. */
+  fer2013Weight?: number;
   environment: Record<string, unknown>;
   trainingSeconds: number;
   secondsPerEpoch: number;
@@ -82,7 +96,10 @@ export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersio
       version: projectVersion,
       path: spec.trainer,
       format: 'pytorch-trained',
-      upstream: `FER2013 training split (${record.data.tarball}, sha256 ${record.data.tarballSha256})`,
+      upstream:
+        `FER2013 training split (${record.data.tarball}, sha256 ${record.data.tarballSha256})` +
+        (record.data.ferplus ? `, FER+ votes (${record.data.ferplus.votes})` : '') +
+        (record.data.wild ? `, expressions-wild training people (LFW)` : ''),
     },
     licence: spec.licence,
     opset: record.onnx.opset,
@@ -106,8 +123,29 @@ export function trainedEntry(spec: TrainedSpec, modelsDir: string, projectVersio
         imagesUsed: record.data.trainImagesUsed,
         usedPixelsSha256: record.data.trainUsedPixelsSha256,
         classCounts: record.data.trainClassCounts,
+        ...(record.data.ferplus
+          ? {
+              ferplus: {
+                votes: record.data.ferplus.votes,
+                votesSha256: record.data.ferplus.votesSha256,
+                cropsWithVotes: record.data.ferplus.cropsWithVotes,
+                fer2013Weight: record.fer2013Weight,
+              },
+            }
+          : {}),
+        ...(record.data.wild
+          ? {
+              wild: {
+                cropsSha256: record.data.wild.cropsSha256,
+                pictures: record.data.wild.trainPictures,
+                people: record.data.wild.trainPeople,
+                classCounts: record.data.wild.trainClassCounts,
+              },
+            }
+          : {}),
       },
-      config: 'models/training/config.json',
+      ...(record.config.init ? { initialisedFrom: (record.config.init as { onnx: string }).onnx } : {}),
+      config: spec.config,
       seed: record.config.seed,
       variant: record.variant,
       architecture: record.architecture,

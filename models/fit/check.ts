@@ -32,10 +32,24 @@ interface Check {
 const sameAsRecorded = (measured: number, recorded: number, digits: number): boolean =>
   Math.abs(measured - recorded) < 0.5 * 10 ** -digits + 1e-12;
 
+interface FerData {
+  images: number;
+  excludedDuplicates?: { names: string[] };
+}
+interface Score {
+  accuracy: number;
+  macroRecall: number;
+}
+
 async function checkEnsemble(ferDir: string): Promise<Check[]> {
   const ensemble = readEnsemble(MODELS_DIR);
-  const data = ensemble.data as { images: number; excludedDuplicates?: { names: string[] } };
-  const recorded = ensemble.fittedDataScore as { accuracy: number; macroRecall: number };
+  // models:fit fits on two domains; `memegen eval` reproduces the FER2013 crops part of it.
+  const data = (ensemble.data as Record<string, FerData>).fer2013;
+  const recorded = (ensemble.fittedDataScore as Record<string, Score>).fer2013Crops;
+  if (!data || !recorded)
+    throw new Error(
+      'models/ensemble.json records no FER2013 data or fer2013Crops score: rerun npm run models:fit',
+    );
   // The fit's data: the validation crops less those it listed as training duplicates.
   const leftOut = new Set(data.excludedDuplicates?.names ?? []);
   const items = listLabelledImages(ferDir).filter((item) => !leftOut.has(item.name));

@@ -13,7 +13,8 @@ export type Weights = Record<string, Record<Emotion, number>>;
 export interface Combiner {
   name: string;
   description: string;
-  fit(preds: Predictions, labels: number[]): Combination;
+  /** `domains[i]`: which data set sample i comes from, for combiners that weigh domains alike. */
+  fit(preds: Predictions, labels: number[], domains?: number[]): Combination;
 }
 
 /** What we maximise: accuracy and macro recall count equally. */

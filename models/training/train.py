@@ -136,7 +136,86 @@ def load_data(cfg, tarball, validation):
             'validationImagesUsed': len(keep_val),
         },
     }
+    if cfg.get('ferplus'):
+        data['train_t'], data['info']['ferplus'] = ferplus_targets(cfg, kept_names, data['train_y'])
+    if cfg.get('wild'):
+        add_wild(cfg, data)
     return data
+
+
+# FER+ vote columns (votes.csv) in our class order; contempt, unknown and NF are not classes here.
+FERPLUS_COLUMNS = {'angry': 'anger', 'disgust': 'disgust', 'fear': 'fear', 'happy': 'happiness', 'sad': 'sadness',
+                   'surprise': 'surprise', 'neutral': 'neutral'}
+
+
+def ferplus_targets(cfg, names, labels):
+    """FER+'s ten votes over our seven classes for each training crop, as a distribution
+    (single votes dropped as outliers, as FER+'s own loader does). A crop without usable
+    votes (not mapped, or its votes all on contempt, unknown or not-a-face) gets its
+    FER2013 label. The Trainer mixes these with the FER2013 labels by the variant's
+    `fer2013Weight`."""
+    fp = cfg['ferplus']
+    path = os.path.normpath(os.path.join(ROOT, fp['votes']))
+    classes = cfg['classes']
+    votes = {}
+    with open(path) as f:
+        header = f.readline().strip().split(',')
+        cols = [header.index(FERPLUS_COLUMNS[c]) for c in classes]
+        for line in f:
+            cells = line.strip().split(',')
+            if cells[0] != 'train':
+                continue
+            v = np.array([float(cells[i]) for i in cols])
+            v[v <= fp['dropVotesAtMost']] = 0
+            votes['/'.join(cells[1].split('/')[-2:])] = v
+    n = len(names)
+    onehot = F.one_hot(labels, len(classes)).float()
+    targets = onehot.clone()
+    used = 0
+    for i, name in enumerate(names):
+        v = votes.get(name)
+        if v is not None and v.sum() > 0:
+            targets[i] = torch.from_numpy(v / v.sum()).float()
+            used += 1
+    majority = targets.argmax(1)
+    info = {'votes': os.path.relpath(path, os.path.join(ROOT, '..')), 'votesSha256': sha256_file(path),
+            'cropsWithVotes': used, 'cropsWithoutVotes': n - used, 'dropVotesAtMost': fp['dropVotesAtMost'],
+            'agreesWithFer2013': round(float((majority == labels).float().mean()), 4),
+            'votesMajorityClassCounts': {c: int((majority == k).sum()) for k, c in enumerate(classes)}}
+    log(f'FER+ votes for {used} of {n} training crops')
+    return targets, info
+
+
+def add_wild(cfg, data):
+    """expressions-wild crops cut by our detector (models/training/prepare-wild.ts): the
+    training people join the training data, the held-apart people are a second validation set."""
+    w = cfg['wild']
+    folder = os.path.normpath(os.path.join(ROOT, w['crops']))
+    with open(os.path.join(folder, 'index.json')) as f:
+        index = json.load(f)
+    size = index['size']
+    pixels = np.fromfile(os.path.join(folder, 'crops.u8'), dtype=np.uint8).reshape(-1, 1, size, size)
+    classes = cfg['classes']
+    rows = index['images']
+    train = [i for i, r in enumerate(rows) if r['split'] == 'train']
+    val = [i for i, r in enumerate(rows) if r['split'] == 'validation']
+    label = torch.tensor([classes.index(r['label']) for r in rows])
+    data['wild_x'] = torch.from_numpy(pixels[train].astype(np.float32))
+    data['wild_y'] = label[train]
+    # The frame is the middle `frameShare` of each context crop; validation sees it as the runtime would.
+    edge = int(round(size * (1 - index['frameShare']) / 2))
+    data['wildval_x'] = torch.from_numpy(pixels[val][:, :, edge:size - edge, edge:size - edge].astype(np.float32))
+    data['wildval_y'] = label[val]
+    data['info']['wild'] = {
+        'crops': os.path.relpath(folder, ROOT), 'cropsSha256': sha256_file(os.path.join(folder, 'crops.u8')),
+        'contextSize': size, 'frameShare': index['frameShare'], 'framing': index['framing'],
+        'detected': index['detected'], 'images': len(rows),
+        'trainPictures': len(train), 'trainPeople': len({rows[i]['identity'] for i in train}),
+        'trainClassCounts': {c: int((data['wild_y'] == k).sum()) for k, c in enumerate(classes)},
+        'validationPictures': len(val), 'validationPeople': len({rows[i]['identity'] for i in val}),
+        'validationClassCounts': {c: int((data['wildval_y'] == k).sum()) for k, c in enumerate(classes)},
+    }
+    log(f'expressions-wild: {len(train)} training pictures, {len(val)} validation pictures (split by person)')
 
 
 def write_json(path, obj):
@@ -161,10 +240,13 @@ def normalise(pixels, cfg):
 
 # ---------------------------------------------------------------------------- augmentation
 
-def augment(x, a):
+def augment(x, a, frame_share=1.0, size=None):
     """x: normalised batch [B,1,H,W] in [-1, 1], on any device. All random draws from torch's global
-    generator for that device (seeded by torch.manual_seed)."""
+    generator for that device (seeded by torch.manual_seed). The face frame is the middle
+    `frame_share` of each picture (1: the picture is the crop; 0.5: a context crop twice the
+    frame, so jitter shows real surroundings); the output is `size` px (default: the input's)."""
     b, dev = x.shape[0], x.device
+    size = size or x.shape[2]
 
     def rand(*shape):
         return torch.rand(*shape, device=dev)
@@ -176,13 +258,14 @@ def augment(x, a):
     shift = (rand(b, 2) * 2 - 1) * a['shift'] * 2  # affine_grid units: the image spans [-1, 1]
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    grid = F.affine_grid(theta * frame_share, [b, 1, size, size], align_corners=False)
     # Border padding repeats edge pixels, as the runtime's crop does outside the picture.
     x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     contrast = 1 + (rand(b, 1, 1, 1) * 2 - 1) * a['contrast']
     brightness = (rand(b, 1, 1, 1) * 2 - 1) * a['brightness'] * 2
     x = ((x - mean) * contrast + mean + brightness).clamp(-1, 1)
+    x = upload_artefacts(x, a)
     e = a['erase']
     h, w = x.shape[2], x.shape[3]
     area = (e['area'][0] + rand(b) * (e['area'][1] - e['area'][0])) * h * w
@@ -199,6 +282,68 @@ def augment(x, a):
     mask = mask & (rand(b) < e['p'])[:, None, None]
     noise = (torch.rand_like(x) * 2 - 1)
     return torch.where(mask[:, None], noise, x)
+
+
+def upload_artefacts(x, a):
+    """What an uploaded photo does to a face, each where config.json `augment` asks for it:
+    a small face (`lowRes`: down to `minSide` px and back), focus and motion blur (`blur`:
+    Gaussian, sigma in px of the crop), exposure (`gamma`), JPEG compression (`jpeg`:
+    8×8 DCT quantised with the JPEG luminance table at a random quality) and sensor
+    noise (`noise`: Gaussian, in units of the [-1, 1] range)."""
+    b, dev, size = x.shape[0], x.device, x.shape[2]
+
+    def rand(*shape):
+        return torch.rand(*shape, device=dev)
+
+    if 'lowRes' in a:
+        lr = a['lowRes']
+        side = int(lr['minSide'] + rand(()).item() * (size - lr['minSide']))
+        small = F.interpolate(F.interpolate(x, size=(side, side), mode='area'), size=(size, size), mode='bilinear',
+                              align_corners=False)
+        x = torch.where((rand(b) < lr['p'])[:, None, None, None], small, x)
+    if 'blur' in a:
+        sigma = rand(b) * a['blur']['maxSigma'] * (rand(b) < a['blur']['p'])
+        r = 2
+        k = torch.arange(-r, r + 1, dtype=torch.float32, device=dev)
+        g = torch.exp(-k[None, :] ** 2 / (2 * sigma[:, None].clamp_min(1e-3) ** 2))
+        g = g / g.sum(1, keepdim=True)
+        # Separable per-image kernels: the batch becomes channels of one grouped convolution.
+        y = F.pad(x.transpose(0, 1), (r, r, r, r), mode='replicate')
+        y = F.conv2d(y, g[:, None, None, :], groups=b)
+        x = F.conv2d(y, g[:, None, :, None], groups=b).transpose(0, 1)
+    if 'gamma' in a:
+        gamma = torch.exp((rand(b, 1, 1, 1) * 2 - 1) * math.log(a['gamma']))
+        x = ((x + 1) / 2).clamp_min(0).pow(gamma) * 2 - 1
+    if 'jpeg' in a:
+        j = a['jpeg']
+        quality = j['quality'][0] + rand(b) * (j['quality'][1] - j['quality'][0])
+        x = torch.where((rand(b) < j['p'])[:, None, None, None], jpeg_like(x, quality), x)
+    if 'noise' in a:
+        x = x + torch.randn_like(x) * rand(b, 1, 1, 1) * a['noise']
+    return x.clamp(-1, 1)
+
+
+JPEG_LUMA = torch.tensor([
+    [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55], [14, 13, 16, 24, 40, 57, 69, 56],
+    [14, 17, 22, 29, 51, 87, 80, 62], [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
+    [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99]], dtype=torch.float32)
+
+
+def jpeg_like(x, quality):
+    """JPEG's lossy step on a grey batch [B,1,H,W] in [-1, 1] (H, W multiples of 8): 8×8 block
+    DCT, coefficients rounded to the luminance table scaled for each image's quality (1-100)."""
+    b, _, h, w = x.shape
+    dev = x.device
+    n = torch.arange(8, dtype=torch.float32, device=dev)
+    c = torch.cos(math.pi * (2 * n[None, :] + 1) * n[:, None] / 16) * math.sqrt(2 / 8)
+    c[0] /= math.sqrt(2)
+    scale = torch.where(quality < 50, 5000 / quality, 200 - 2 * quality)
+    table = ((JPEG_LUMA.to(dev)[None] * scale[:, None, None] + 50) / 100).floor().clamp_min(1)[:, None, None]
+    p = (x[:, 0] + 1) * 127.5 - 128
+    blocks = p.reshape(b, h // 8, 8, w // 8, 8).permute(0, 1, 3, 2, 4)
+    coef = torch.round(c @ blocks @ c.T / table) * table
+    p = (c.T @ coef @ c).permute(0, 1, 3, 2, 4).reshape(b, h, w)
+    return ((p + 128) / 127.5 - 1)[:, None]
 
 
 # ---------------------------------------------------------------------------- model
@@ -238,17 +383,23 @@ class WithSoftmax(nn.Module):
 # ---------------------------------------------------------------------------- training
 
 def metrics(probs, labels, n):
+    """Accuracy, and recall averaged over the classes present (expressions-wild has three)."""
     pred = probs.argmax(1).cpu()
     labels = labels.cpu()
     confusion = torch.zeros(n, n, dtype=torch.long)
     confusion.index_put_((labels, pred), torch.ones_like(labels), accumulate=True)
+    present = [k for k in range(n) if confusion[k].sum().item() > 0]
     recall = [(confusion[k, k].item() / max(1, confusion[k].sum().item())) for k in range(n)]
     return {
         'accuracy': (pred == labels).float().mean().item(),
-        'macroRecall': sum(recall) / n,
+        'macroRecall': sum(recall[k] for k in present) / max(1, len(present)),
         'perClassRecall': recall,
         'confusion': confusion.tolist(),
     }
+
+
+def objective(m):
+    return (m['accuracy'] + m['macroRecall']) / 2
 
 
 @torch.no_grad()
@@ -264,41 +415,142 @@ def predict(model, x_norm, flip=False, batch=1024):
     return torch.cat(out)
 
 
+def onnx_weights(path):
+    """Initialisers of an ONNX file we exported (onnx package: Debian python3-onnx)."""
+    import onnx
+    from onnx import numpy_helper
+    graph = onnx.load(path).graph
+    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    convs = [(values[n.input[1]], values[n.input[2]] if len(n.input) > 2 else None)
+             for n in graph.node if n.op_type == 'Conv']
+    gemm = [n for n in graph.node if n.op_type in ('Gemm', 'MatMul')][0]
+    fc = [values[i] for i in gemm.input[1:] if i in values]
+    return convs, fc
+
+
+@torch.no_grad()
+def init_from_onnx(model, path, x_sample):
+    """Starts from a trained export. The export folded each BatchNorm into its conv (weight and
+    bias); here the conv takes the folded weight and the BatchNorm is re-inflated from the
+    statistics of that conv's output on `x_sample`, so that it computes the same function in
+    training mode (batch statistics) as the export did."""
+    convs, fc = onnx_weights(path)
+    layers = list(model.features)
+    pairs = [(layers[i], layers[i + 1]) for i in range(len(layers) - 1)
+             if isinstance(layers[i], nn.Conv2d) and isinstance(layers[i + 1], nn.BatchNorm2d)]
+    if len(pairs) != len(convs):
+        raise SystemExit(f'{path}: {len(convs)} convolutions, the network has {len(pairs)}')
+    stats = {}
+    for (conv, bn), (w, b) in zip(pairs, convs):
+        conv.weight.copy_(torch.from_numpy(w))
+        bn.reset_parameters()
+        bn.running_mean.zero_()
+        bn.running_var.fill_(1 - bn.eps)
+        bn.bias.copy_(torch.from_numpy(b) if b is not None else torch.zeros_like(bn.bias))
+        conv.register_forward_hook(lambda mod, _i, out: stats.__setitem__(mod, (out.mean((0, 2, 3)), out.var((0, 2, 3)))))
+    w, b = fc
+    model.fc.weight.copy_(torch.from_numpy(w if w.shape == model.fc.weight.shape else w.T))
+    model.fc.bias.copy_(torch.from_numpy(b))
+    model.eval()
+    model(x_sample)  # the export's own function: BatchNorm is bias-only now
+    for conv, bn in pairs:
+        mean, var = stats[conv]
+        conv._forward_hooks.clear()
+        bn.running_mean.copy_(mean)
+        bn.running_var.copy_(var)
+        bn.weight.copy_(torch.sqrt(var + bn.eps))
+        bn.bias.add_(mean)
+
+
 class Trainer:
-    """One variant's model, optimiser and data on one device."""
+    """One variant's model, optimiser and data on one device. With `ferplus` in the config the
+    FER2013 crops learn soft targets; with a variant's `wild` the expressions-wild training
+    people join each epoch (`wildPasses` times over, as 96-px context crops around our
+    detector's frame) and the held-apart people are scored beside FER2013 validation."""
 
     def __init__(self, cfg, variant, data, device):
         self.cfg, self.variant, self.device = cfg, variant, device
         self.n_classes = len(cfg['classes'])
         self.stages = cfg['architectures'][variant['arch']]
+        self.size = cfg['input']['size']
         self.x_train = normalise(data['train_x'], cfg).to(device)
         self.y_train = data['train_y'].to(device)
+        self.soft = 'train_t' in data
+        onehot = F.one_hot(data['train_y'], self.n_classes).float()
+        if self.soft:
+            # t = fer2013Weight · one-hot(FER2013 label) + (1 − fer2013Weight) · FER+ votes.
+            beta = variant['fer2013Weight']
+            onehot = beta * onehot + (1 - beta) * data['train_t']
+        self.t_train = onehot.to(device)
         self.x_val = normalise(data['val_x'], cfg).to(device)
         self.y_val = data['val_y'].to(device)
-        counts = torch.bincount(self.y_train, minlength=self.n_classes).float()
+        self.has_wild_val = 'wildval_x' in data
+        if self.has_wild_val:
+            self.x_wildval = normalise(data['wildval_x'], cfg).to(device)
+            self.y_wildval = data['wildval_y'].to(device)
+        self.wild_passes = variant.get('wildPasses', 0) if 'wild_x' in data else 0
+        if self.wild_passes:
+            self.x_wild = normalise(data['wild_x'], cfg).to(device)
+            self.t_wild = F.one_hot(data['wild_y'], self.n_classes).float().to(device)
+            self.wild_share = self.size / self.x_wild.shape[2]
+        n_wild = len(self.x_wild) * self.wild_passes if self.wild_passes else 0
+        counts = self.t_train.sum(0) + (self.t_wild.sum(0) * self.wild_passes if self.wild_passes else 0)
+        counts = counts.clamp_min(1)
         # Balanced sampling: an image of class c is drawn with probability ∝ n_c^-p.
         self.sample_weights = counts[self.y_train] ** (-variant['samplingPower'])
         # Class-weighted loss: w_c ∝ n_c^-q, scaled so that the average weight per image is 1.
         w = counts ** (-variant['lossWeightPower'])
         self.loss_weights = w * counts.sum() / (w * counts).sum()
-        self.steps = len(self.y_train) // cfg['train']['batchSize']
+        self.n_fer = len(self.y_train)
+        # Fine-tuning on the CPU: each epoch may draw only a share of the FER2013 crops.
+        self.fer_per_epoch = int(round(self.n_fer * cfg['train'].get('ferShare', 1)))
+        self.steps = (self.fer_per_epoch + n_wild) // cfg['train']['batchSize']
 
     def fresh(self, epochs):
         t = self.cfg['train']
         torch.manual_seed(self.cfg['seed'])
-        model = FerCnn(self.stages, self.cfg['dropout'], self.n_classes).to(self.device, memory_format=torch.channels_last)
+        model = FerCnn(self.stages, self.cfg['dropout'], self.n_classes)
+        if self.cfg.get('init'):
+            init_from_onnx(model, os.path.join(MODELS, self.cfg['init']['onnx']), self.x_train[:2048])
+        model = model.to(self.device, memory_format=torch.channels_last)
         opt = torch.optim.SGD(model.parameters(), lr=t['maxLr'], momentum=t['momentum'], nesterov=True,
                               weight_decay=t['weightDecay'])
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=t['maxLr'], total_steps=epochs * self.steps,
                                                     pct_start=t['pctStart'])
-        loss_fn = nn.CrossEntropyLoss(weight=self.loss_weights, label_smoothing=t['labelSmoothing'])
+        if self.soft or self.wild_passes:
+            eps = t['labelSmoothing']
+
+            def loss_fn(logits, targets):
+                targets = targets * (1 - eps) + eps / self.n_classes
+                weight = targets @ self.loss_weights
+                return (weight * -(targets * F.log_softmax(logits, 1)).sum(1)).sum() / weight.sum()
+        else:
+            loss_fn = nn.CrossEntropyLoss(weight=self.loss_weights, label_smoothing=t['labelSmoothing'])
         return model, opt, sched, loss_fn
 
     def epoch_order(self):
-        n = len(self.y_train)
+        """Indices < n_fer are FER2013 crops, the rest expressions-wild crops (drawn with replacement)."""
+        n = self.n_fer
         if self.variant['samplingPower'] == 0:
-            return torch.randperm(n, device=self.device)
-        return torch.multinomial(self.sample_weights, n, replacement=True)
+            order = torch.randperm(n, device=self.device)
+        else:
+            order = torch.multinomial(self.sample_weights, n, replacement=True)
+        order = order[:self.fer_per_epoch]
+        if self.wild_passes:
+            wild = torch.cat([torch.randperm(len(self.x_wild), device=self.device) for _ in range(self.wild_passes)])
+            order = torch.cat([order, wild + n])
+            order = order[torch.randperm(len(order), device=self.device)]
+        return order
+
+    def batch(self, idx):
+        a = self.cfg['augment']
+        if not self.wild_passes:
+            x = augment(self.x_train[idx], a)
+            return x, (self.t_train[idx] if self.soft else self.y_train[idx])
+        fer, wild = idx[idx < self.n_fer], idx[idx >= self.n_fer] - self.n_fer
+        x = torch.cat([augment(self.x_train[fer], a, size=self.size),
+                       augment(self.x_wild[wild], a, frame_share=self.wild_share, size=self.size)])
+        return x, torch.cat([self.t_train[fer], self.t_wild[wild]])
 
     def train_steps(self, model, opt, sched, loss_fn, order, steps):
         """Runs `steps` batches; returns summed loss and correct count as device tensors (no sync per step)."""
@@ -307,17 +559,15 @@ class Trainer:
         total_loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         for s in range(steps):
-            idx = order[s * bs:(s + 1) * bs]
-            xb = augment(self.x_train[idx], self.cfg['augment']).contiguous(memory_format=torch.channels_last)
-            yb = self.y_train[idx]
-            logits = model(xb)
+            xb, yb = self.batch(order[s * bs:(s + 1) * bs])
+            logits = model(xb.contiguous(memory_format=torch.channels_last))
             loss = loss_fn(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             total_loss += loss.detach() * len(yb)
-            correct += (logits.argmax(1) == yb).sum()
+            correct += (logits.argmax(1) == (yb.argmax(1) if yb.dim() == 2 else yb)).sum()
         return total_loss, correct
 
     def sync(self):
@@ -328,7 +578,7 @@ class Trainer:
         """Seconds one epoch (training and validation) takes, from a timing of a few steps."""
         bs = self.cfg['train']['batchSize']
         model, opt, sched, loss_fn = self.fresh(math.ceil((warm + timed) / self.steps))
-        order = torch.cat([self.epoch_order() for _ in range(math.ceil((warm + timed) * bs / len(self.y_train)))])
+        order = torch.cat([self.epoch_order() for _ in range(math.ceil((warm + timed) * bs / self.n_fer))])
         self.train_steps(model, opt, sched, loss_fn, order, warm)
         self.sync()
         t0 = time.time()
@@ -340,10 +590,21 @@ class Trainer:
         self.sync()
         return per_step * self.steps + (time.time() - t0)
 
+    def validation(self, model, flip=False):
+        out = {'fer': metrics(predict(model, self.x_val, flip), self.y_val, self.n_classes)}
+        if self.has_wild_val:
+            out['wild'] = metrics(predict(model, self.x_wildval, flip), self.y_wildval, self.n_classes)
+        return out
+
     def run(self, epochs, label, hard_deadline=None):
         model, opt, sched, loss_fn = self.fresh(epochs)
         history, truncated = [], False
         bs = self.cfg['train']['batchSize']
+        if self.cfg.get('init') and self.cfg['train'].get('scoreStart', True):
+            v = self.validation(model, flip=True)
+            log(f'[{label}] start ({self.cfg["init"]["onnx"]}, mirror): FER2013 val {v["fer"]["accuracy"]:.4f} / '
+                f'{v["fer"]["macroRecall"]:.4f}' + (f'; wild val {v["wild"]["accuracy"]:.4f} / {v["wild"]["macroRecall"]:.4f}'
+                                                    if 'wild' in v else ''))
         for epoch in range(1, epochs + 1):
             t0 = time.time()
             total_loss, correct = self.train_steps(model, opt, sched, loss_fn, self.epoch_order(), self.steps)
@@ -354,19 +615,25 @@ class Trainer:
             val_loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), self.y_val).item()
             m = metrics(probs, self.y_val, self.n_classes)
             row = {'epoch': epoch, 'trainLoss': train_loss, 'trainAccuracy': train_acc, 'valLoss': val_loss,
-                   'valAccuracy': m['accuracy'], 'valMacroRecall': m['macroRecall'], 'lr': sched.get_last_lr()[0],
-                   'trainSeconds': round(train_seconds, 2), 'seconds': round(time.time() - t0, 2)}
+                   'valAccuracy': m['accuracy'], 'valMacroRecall': m['macroRecall'], 'lr': sched.get_last_lr()[0]}
+            if self.has_wild_val:
+                wm = metrics(predict(model, self.x_wildval), self.y_wildval, self.n_classes)
+                row.update({'wildValAccuracy': wm['accuracy'], 'wildValMacroRecall': wm['macroRecall']})
+            row.update({'trainSeconds': round(train_seconds, 2), 'seconds': round(time.time() - t0, 2)})
             history.append(row)
-            if epoch == 1 or epoch % 10 == 0 or epoch == epochs:
+            if epoch == 1 or epoch % 10 == 0 or epoch == epochs or self.cfg.get('init'):
                 log(f'[{label}] epoch {epoch}/{epochs}: train loss {train_loss:.4f} acc {train_acc:.4f} | '
-                    f'val loss {val_loss:.4f} acc {m["accuracy"]:.4f} macro recall {m["macroRecall"]:.4f} | '
-                    f'{row["seconds"]} s')
+                    f'val loss {val_loss:.4f} acc {m["accuracy"]:.4f} macro recall {m["macroRecall"]:.4f}' +
+                    (f' | wild acc {row["wildValAccuracy"]:.4f} macro {row["wildValMacroRecall"]:.4f}'
+                     if self.has_wild_val else '') + f' | {row["seconds"]} s')
             if hard_deadline and epoch < epochs and time.time() + 1.5 * row['seconds'] > hard_deadline:
                 log(f'[{label}] stopping after epoch {epoch} of {epochs}: the time budget is spent')
                 truncated = True
                 break
-        final = {'plain': metrics(predict(model, self.x_val), self.y_val, self.n_classes),
-                 'flip': metrics(predict(model, self.x_val, flip=True), self.y_val, self.n_classes)}
+        plain, flipped = self.validation(model), self.validation(model, flip=True)
+        final = {'plain': plain['fer'], 'flip': flipped['fer']}
+        if self.has_wild_val:
+            final.update({'wildPlain': plain['wild'], 'wildFlip': flipped['wild']})
         return model, history, final, truncated
 
 
@@ -386,17 +653,19 @@ def environment(device):
 
 # ---------------------------------------------------------------------------- the sweep
 
+PIXELS = ('train_x', 'val_x', 'wild_x', 'wildval_x')
+
+
 def save_cache(data, path):
-    np.savez(path, train_x=data['train_x'].numpy().astype(np.uint8), train_y=data['train_y'].numpy(),
-             val_x=data['val_x'].numpy().astype(np.uint8), val_y=data['val_y'].numpy(),
-             info=np.array(json.dumps(data['info'])))
+    arrays = {k: (v.numpy().astype(np.uint8) if k in PIXELS else v.numpy()) for k, v in data.items() if k != 'info'}
+    np.savez(path, info=np.array(json.dumps(data['info'])), **arrays)
 
 
 def load_cache(path):
     z = np.load(path, allow_pickle=False)
-    return {'train_x': torch.from_numpy(z['train_x'].astype(np.float32)), 'train_y': torch.from_numpy(z['train_y']),
-            'val_x': torch.from_numpy(z['val_x'].astype(np.float32)), 'val_y': torch.from_numpy(z['val_y']),
-            'info': json.loads(str(z['info']))}
+    data = {k: torch.from_numpy(z[k].astype(np.float32) if k in PIXELS else z[k]) for k in z.files if k != 'info'}
+    data['info'] = json.loads(str(z['info']))
+    return data
 
 
 def agreed_epochs(cfg, my_epoch_seconds, calib_dir, name, peers, deadline):
@@ -502,6 +771,13 @@ def read_variant(path):
 
 def select(cfg, metas):
     """The rules in config.json `selection`, on the mirror-averaged validation figures."""
+    if cfg['selection'].get('domains'):
+        # Both validation domains count alike: mean of (accuracy + macro recall) / 2 on each.
+        def score(n):
+            f = metas[n]['final']
+            return (objective(f['flip']) + objective(f['wildFlip'])) / 2
+        names = list(metas)
+        return max(names, key=score), names
     tol = cfg['selection']['toleranceAccuracy']
     plain = {m['arch']: m for m in metas.values() if m['samplingPower'] == 0 and m['lossWeightPower'] == 0}
     eligible = []
@@ -533,6 +809,30 @@ def summary(m):
                               'truncated', 'seconds', 'environment', 'final', 'history')}
 
 
+def write_comparison_table(cfg, metas, winner):
+    """<id>.comparison.md beside the JSON: the variants side by side, for the README to link."""
+    pct = lambda v: f'{v * 100:.1f} %'  # noqa: E731
+    lines = [f'# {cfg["id"]}: variants compared', '',
+             f'Written by `train.py --step select` from `{cfg.get("comparison")}`; do not edit by hand.', '',
+             'PyTorch, face and mirror averaged; FER2013 validation less training duplicates (FER2013 labels) and the',
+             'expressions-wild validation people (crops cut by our detector, as `prepare-wild.ts` makes them).', '',
+             '| variant | FER2013 weight in the targets | wild passes per epoch | epochs | FER2013 val accuracy / macro recall '
+             '| wild val accuracy / macro recall | objective | minutes | device |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for n, m in metas.items():
+        f = m['final']
+        obj = (objective(f['flip']) + objective(f['wildFlip'])) / 2
+        lines.append(f'| {"**" + n + "** (kept)" if n == winner else n} | {m.get("fer2013Weight")} | {m.get("wildPasses", 0)} '
+                     f'| {m["epochsRun"]} | {pct(f["flip"]["accuracy"])} / {pct(f["flip"]["macroRecall"])} '
+                     f'| {pct(f["wildFlip"]["accuracy"])} / {pct(f["wildFlip"]["macroRecall"])} | {obj * 100:.2f} '
+                     f'| {m["seconds"] / 60:.0f} | {describe_device(m["environment"])} |')
+    start = metas[winner]['history'][0] if metas[winner]['history'] else None
+    if start is not None and cfg.get('init'):
+        lines += ['', f'Every variant starts from `{cfg["init"]["onnx"]}`; the per-epoch figures are in the JSON.']
+    with open(os.path.join(HERE, f'{cfg["id"]}.comparison.md'), 'w') as fh:
+        fh.write('\n'.join(lines) + '\n')
+
+
 def step_select(cfg, args, scratch):
     """Picks the final model from the last sweep folder in --sweep (comma-separated); earlier
     folders are recorded in comparison.json beside it."""
@@ -544,16 +844,22 @@ def step_select(cfg, args, scratch):
     out = {'selection': cfg['selection'], 'sweep': os.path.basename(os.path.normpath(folders[-1])),
            'winner': winner, 'eligible': eligible,
            'variants': {n: summary(m) for n, m in metas.items()}, 'earlierSweeps': earlier}
-    write_json(os.path.join(HERE, 'comparison.json'), out)
+    write_json(os.path.join(HERE, cfg.get('comparison', 'comparison.json')), out)
+    if cfg['selection'].get('domains'):
+        write_comparison_table(cfg, metas, winner)
     for n, m in metas.items():
         fl, pl = m['final']['flip'], m['final']['plain']
         log(f'{n:20s} {m["params"]:8d} params, {m["epochsRun"]} epochs: accuracy {pl["accuracy"]:.4f} / macro '
-            f'{pl["macroRecall"]:.4f}; mirror {fl["accuracy"]:.4f} / {fl["macroRecall"]:.4f}'
+            f'{pl["macroRecall"]:.4f}; mirror {fl["accuracy"]:.4f} / {fl["macroRecall"]:.4f}' +
+            (f'; wild val (mirror) {m["final"]["wildFlip"]["accuracy"]:.4f} / {m["final"]["wildFlip"]["macroRecall"]:.4f}'
+             if 'wildFlip' in m['final'] else '') +
             f'{"" if n in eligible else "  (not eligible)"}{"  <- winner" if n == winner else ""}')
     m = metas[winner]
     torch.save({'model': states[winner], 'history': m['history'], 'final': m['final'], 'variant': winner,
                 'arch': m['arch'], 'stages': m['stages'], 'samplingPower': m['samplingPower'],
-                'lossWeightPower': m['lossWeightPower'], 'seconds': m['seconds'], 'truncated': m['truncated'],
+                'lossWeightPower': m['lossWeightPower'], 'wildPasses': m.get('wildPasses', 0),
+                'fer2013Weight': m.get('fer2013Weight'),
+                'seconds': m['seconds'], 'truncated': m['truncated'],
                 'environment': m['environment'], 'data': m['data']},
                os.path.join(scratch, f'{cfg["id"]}.pt'))
 
@@ -621,6 +927,9 @@ def learning_curves_png(history, comparison, path, title):
     ax2.plot(ep, [h['trainAccuracy'] for h in history], label='train accuracy (augmented)')
     ax2.plot(ep, [h['valAccuracy'] for h in history], label='validation accuracy')
     ax2.plot(ep, [h['valMacroRecall'] for h in history], label='validation macro recall')
+    if 'wildValAccuracy' in history[0]:
+        ax2.plot(ep, [h['wildValAccuracy'] for h in history], label='expressions-wild validation accuracy')
+        ax2.plot(ep, [h['wildValMacroRecall'] for h in history], label='expressions-wild validation macro recall')
     ax2.set_xlabel('epoch'); ax2.set_title('accuracy (the model kept)'); ax2.legend(fontsize=8); ax2.grid(alpha=.3)
     if comparison:
         for i, (name, r) in enumerate(comparison['variants'].items()):
@@ -680,7 +989,7 @@ def step_export(cfg, scratch):
         json.dump(reference, f, separators=(',', ':'))
 
     comparison = None
-    comp_path = os.path.join(HERE, 'comparison.json')
+    comp_path = os.path.join(HERE, cfg.get('comparison', 'comparison.json'))
     if os.path.exists(comp_path):
         with open(comp_path) as f:
             comparison = json.load(f)
@@ -703,6 +1012,8 @@ def step_export(cfg, scratch):
         'balance': describe_balance(ckpt['samplingPower'], ckpt['lossWeightPower']),
         'samplingPower': ckpt['samplingPower'],
         'lossWeightPower': ckpt['lossWeightPower'],
+        'wildPasses': ckpt.get('wildPasses', 0),
+        'fer2013Weight': ckpt.get('fer2013Weight'),
         'environment': ckpt['environment'],
         'exportEnvironment': environment(torch.device('cpu')),
         'trainingSeconds': ckpt.get('seconds'),
@@ -722,8 +1033,9 @@ def main():
     p.add_argument('--tarball', default=os.path.join(ROOT, '..', 'shared', 'data', 'fer2013-train', 'fer2013-train.tar.gz'))
     p.add_argument('--validation', default=os.path.join(ROOT, '..', 'shared', 'data', 'fer2013'))
     p.add_argument('--scratch', default=os.path.join(ROOT, '.scratch', 'training'), help='checkpoints (git-ignored)')
-    p.add_argument('--sweep', default=os.path.join(ROOT, '.scratch', 'training', 'sweep'),
-                   help='where the sweep writes one <variant>.npz per variant; for --step select, comma-separated '
+    p.add_argument('--sweep',
+                   help='where the sweep writes one <variant>.npz per variant (default .scratch/training/<the '
+                        'config\'s sweepFolder, else sweep>); for --step select, comma-separated '
                         'folders: the model is picked from the last, the others are recorded beside it')
     p.add_argument('--step', choices=['all', 'sweep', 'select', 'export', 'variant'], default='all')
     p.add_argument('--device', choices=['cuda', 'cpu'], default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -743,6 +1055,7 @@ def main():
     args.started = time.time()
     with open(args.config) as f:
         cfg = json.load(f)
+    args.sweep = args.sweep or os.path.join(ROOT, '.scratch', 'training', cfg.get('sweepFolder', 'sweep'))
     torch.set_num_threads(cfg['train']['cpuThreads'])
     device = torch.device(args.device)
     if device.type == 'cuda':
