@@ -30,9 +30,12 @@ export function loadSession(
     }
     session = ort.InferenceSession.create(join(dir, entry.file), {
       graphOptimizationLevel: 'all',
-      // The arena keeps the largest buffers of every shape seen; off, peak memory making all
-      // the bundled memes fell from 289 to 263 MB at the same speed (npm run bench).
-      enableCpuMemArena: false,
+      // The arena keeps its buffers between runs. With it off, every run of YuNet (whose input
+      // size follows each picture's shape) allocates its large buffers anew, and new shapes then
+      // ran 2-5x slower for several runs with spikes to 300 ms, and the heap fragmented. Five
+      // bundled photos analysed 7 times each, arena on vs off in alternating processes (3
+      // pairs): first analysis 36-179 vs 57-254 ms, resident memory 282-289 vs 316-375 MB.
+      enableCpuMemArena: true,
       ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
     });
     // A failed load must not poison the cache for the next attempt.
