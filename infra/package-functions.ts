@@ -18,9 +18,10 @@
  *     nothing of the CLI, the local stack or the tooling can be reached from it; with the
  *     caption library's JSON, which the compiled modules import;
  *   - what the code reads beside itself at run time: the upload page's files, the bundled
- *     font file, the model manifests models/*.json and the ONNX models the runtime uses
- *     (those models.json marks shipped, plus any that ensemble.json or detector.json
- *     names), each checked against models.json's sha256.
+ *     font file, the three model manifests the runtime reads (models.json, ensemble.json,
+ *     detector.json) and the ONNX models it loads: those ensemble.json and detector.json
+ *     name, each checked against models.json's sha256. Other committed models (candidates
+ *     models:fit weighs, marked shipped in models.json) stay out of the zip.
  *
  * No TypeScript, tests, docs, bench, bin, CLI, local stack or tooling. The zip is written
  * here (no `zip` binary needed) with fixed timestamps and sorted entries, so the same tree
@@ -46,6 +47,9 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { PAGE_CONTENT_TYPES } from '../functions/cloud/page';
 
 export const DEFAULT_OUT = join('infra', 'build', 'functions-source.zip');
+
+/** The model manifests the runtime reads (functions/core/manifest.ts, ensemble.ts, detector.ts). */
+const RUNTIME_MANIFESTS = ['detector.json', 'ensemble.json', 'models.json'];
 
 /** Files the buildpack needs at the root of the zip (package.json is written, not copied). */
 const ROOT_FILES = ['package-lock.json', '.npmrc'];
@@ -145,8 +149,7 @@ export function runtimeFiles(root: string): string[] {
     if (extname(file) in PAGE_CONTENT_TYPES) files.add(`functions/cloud/page/${file}`);
   for (const file of readdirSync(join(root, 'functions', 'assets', 'fonts')))
     if (FONT_FILE.test(file)) files.add(`functions/assets/fonts/${file}`);
-  for (const file of readdirSync(join(root, 'models')))
-    if (file.endsWith('.json')) files.add(`models/${file}`);
+  for (const file of RUNTIME_MANIFESTS) files.add(`models/${file}`);
   for (const file of shippedModels(root)) files.add(`models/${file}`);
   return [...files].sort();
 }
@@ -154,15 +157,14 @@ export function runtimeFiles(root: string): string[] {
 interface ManifestEntry {
   id: string;
   file: string;
-  shipped?: boolean;
   sha256?: string;
 }
 
-/** The ONNX files the runtime loads: marked shipped in models.json, or named by ensemble.json / detector.json. */
+/** The ONNX files the runtime loads: the ensemble's members and the detector. */
 export function shippedModels(root: string): string[] {
   const dir = join(root, 'models');
   const manifest = JSON.parse(readFileSync(join(dir, 'models.json'), 'utf8')) as { models: ManifestEntry[] };
-  const ids = new Set(manifest.models.filter((m) => m.shipped).map((m) => m.id));
+  const ids = new Set<string>();
   const ensemble = JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) as {
     members: { model: string }[];
   };

@@ -80,9 +80,17 @@ test('the zip holds exactly what the functions run, group by group, and nothing 
     'models/ensemble.json',
     'models/models.json',
   ]);
-  for (const model of ['yunet_n_dynamic.onnx', 'mini-xception.onnx', 'faceapi-expression.onnx'])
-    expect(shippedModels(ROOT)).toContain(model);
-  // Comparison-only exports are not shipped.
+  // Exactly the models the runtime loads: the detector and the ensemble's members (candidates
+  // that models:fit left out, and comparison-only exports, stay home).
+  const models = (name: string) => JSON.parse(readFileSync(join(ROOT, 'models', name), 'utf8'));
+  const manifest = models('models.json') as { models: { id: string; file: string }[] };
+  const fileOf = (id: string) => manifest.models.find((m) => m.id === id)!.file;
+  expect(shippedModels(ROOT)).toEqual(
+    [
+      fileOf((models('detector.json') as { options: { model: string } }).options.model),
+      ...(models('ensemble.json') as { members: { model: string }[] }).members.map((m) => fileOf(m.model)),
+    ].sort(),
+  );
   expect(byGroup('models')).toEqual(
     shippedModels(ROOT)
       .map((model) => `models/${model}`)
