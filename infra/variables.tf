@@ -120,10 +120,10 @@ variable "worker_ingress" {
 # defaults against it). Max instances and timeouts are choices, not measurements.
 
 variable "analyze" {
-  description = "Size of the analyze function. A few requests in flight overlap one's download and status writes with another's inference; each decodes its photo at most 2048 px a side, so memory grows little per request."
+  description = "Size of the analyze function. A few requests in flight overlap one's download and status writes with another's inference; each decodes its photo at most 640 px a side (the detector's input), so memory grows little per request."
   type = object({
-    memory          = optional(string, "1Gi")
-    cpu             = optional(string, "2")
+    memory          = optional(string, "512Mi")
+    cpu             = optional(string, "1")
     concurrency     = optional(number, 4)
     max_instances   = optional(number, 10)
     timeout_seconds = optional(number, 120)
