@@ -102,7 +102,9 @@ async function main(): Promise<void> {
       lowerIsBetter: true,
     },
     {
-      name: `expressions per face, same photo (crop and ${readEnsemble().members.length} models with the mirror), 1 thread, median ms`,
+      name: `expressions per face, same photo (crop and ${readEnsemble()
+        .members.map((m) => (m.flip ? `${m.model} with its mirror` : m.model))
+        .join(', ')}), 1 thread, median ms`,
       budget: 5,
       measured: budgetPhoto['classify per face']!.median,
       lowerIsBetter: true,
