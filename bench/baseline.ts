@@ -5,10 +5,9 @@
  * (@tensorflow/tfjs-node, the native backend, cannot install offline: its install script
  * downloads libtensorflow. The WASM backend is what installs from npm alone.)
  */
-import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeImage } from '../functions/core';
+import { loadFaceApi } from '../models/eval/faceapi';
 import { BenchPhoto } from './photos';
 import { Figure, Samples } from './stats';
 
@@ -19,28 +18,11 @@ export interface BaselineResult {
   detectAndClassify: Figure;
 }
 
-interface FaceApi {
-  nets: Record<string, { loadFromDisk(dir: string): Promise<void> }>;
-  SsdMobilenetv1Options: new (options: { minConfidence: number }) => unknown;
-  detectAllFaces(input: tf.Tensor3D, options: unknown): { withFaceExpressions(): Promise<unknown[]> };
-}
-
 export async function startBaseline(): Promise<{
   describe: string;
   run(photo: BenchPhoto): Promise<number>;
 }> {
-  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-  setWasmPaths(wasmDir + '/');
-  setThreadsCount(1);
-  await tf.setBackend('wasm');
-  await tf.ready();
-  // face-api's node-wasm build uses the tfjs the host loaded.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-  const models = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-  await faceapi.nets.ssdMobilenetv1!.loadFromDisk(models);
-  await faceapi.nets.faceExpressionNet!.loadFromDisk(models);
-  const options = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
+  const { faceapi, options } = await loadFaceApi();
   return {
     describe: `@vladmandic/face-api SSD MobileNet v1 + expression net on @tensorflow/tfjs ${tf.version.tfjs} ${tf.getBackend()} backend (1 thread)`,
     async run(photo) {

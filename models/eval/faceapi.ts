@@ -16,7 +16,7 @@ interface FaceApiResult {
   expressions: Record<string, number>;
 }
 
-interface FaceApi {
+export interface FaceApi {
   nets: Record<string, { loadFromDisk(dir: string): Promise<void> }>;
   SsdMobilenetv1Options: new (options: { minConfidence: number }) => unknown;
   detectAllFaces(input: tf.Tensor3D, options: unknown): { withFaceExpressions(): Promise<FaceApiResult[]> };
@@ -24,22 +24,34 @@ interface FaceApi {
 
 export const FACEAPI_MIN_CONFIDENCE = 0.5;
 
-export async function faceApiRunner(): Promise<{
-  describe: string;
-  /** Probabilities (EMOTIONS order) for the largest face of each padded picture; null: none found. */
-  run(set: ProtocolSet, onProgress?: (done: number) => void): Promise<(Float32Array | null)[]>;
-}> {
+/**
+ * face-api as a Node developer would set it up: TensorFlow.js on the WASM backend with one
+ * thread (the native backend cannot install offline: its install script downloads
+ * libtensorflow), its SSD MobileNet v1 detector and expression net loaded from the package.
+ * The bench's side-by-side baseline and the accuracy protocol both use this one set-up.
+ */
+export async function loadFaceApi(): Promise<{ faceapi: FaceApi; options: unknown }> {
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   setWasmPaths(wasmDir + '/');
   setThreadsCount(1);
   await tf.setBackend('wasm');
   await tf.ready();
+  // face-api's node-wasm build uses the tfjs the host loaded.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
   const models = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
   await faceapi.nets.ssdMobilenetv1!.loadFromDisk(models);
   await faceapi.nets.faceExpressionNet!.loadFromDisk(models);
   const options = new faceapi.SsdMobilenetv1Options({ minConfidence: FACEAPI_MIN_CONFIDENCE });
+  return { faceapi, options };
+}
+
+export async function faceApiRunner(): Promise<{
+  describe: string;
+  /** Probabilities (EMOTIONS order) for the largest face of each padded picture; null: none found. */
+  run(set: ProtocolSet, onProgress?: (done: number) => void): Promise<(Float32Array | null)[]>;
+}> {
+  const { faceapi, options } = await loadFaceApi();
   return {
     describe: `@vladmandic/face-api SSD MobileNet v1 (min confidence ${FACEAPI_MIN_CONFIDENCE}) + expression net, @tensorflow/tfjs ${tf.version.tfjs} ${tf.getBackend()}`,
     async run(set, onProgress) {
