@@ -18,7 +18,7 @@
  * the figures as JSON instead.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,20 +26,12 @@ import { parseArgs } from 'node:util';
 import { StatusDocument, UploadTicket } from '../functions/cloud/contract';
 import { findPubSubEmulator } from '../local/pubsub';
 import { localStorageClient } from '../local/storage';
+import { uploadMix } from './photos';
 import { percentiles, Percentiles } from './stats';
 
 const ROOT = join(__dirname, '..');
 const MAIN = join(ROOT, 'dist', 'local', 'main.js');
 const REPORT = join(ROOT, 'docs', 'bench', 'fault.md');
-const PHOTOS = join(ROOT, 'test', 'photos');
-/** The same mix as bench:pipeline: three 1920-px group photos and two small portraits. */
-const MIX = [
-  'faceapi_sample1.jpg',
-  'matplotlib_grace_hopper.jpg',
-  'faceapi_sample3.jpg',
-  'skimage_camera.png',
-  'faceapi_sample5.jpg',
-];
 /** The acceptance criterion: every job final within this long after the restart command. */
 const RECOVERY_BUDGET_MS = 60_000;
 /** How long to keep polling after the budget, to report how late a straggler would be. */
@@ -167,10 +159,7 @@ export async function benchFault(options: {
   const dataDir = join(ROOT, '.cache', `bench-fault-${process.pid}`);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const photos = MIX.map((name) => ({
-    bytes: readFileSync(join(PHOTOS, name)),
-    type: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
-  }));
+  const photos = uploadMix();
   const logs: string[] = [];
   const jobs: Job[] = [];
   const loadAtStart = loadavg()[0]!;

@@ -10,6 +10,23 @@ export const PHOTOS_DIR = join(__dirname, '..', 'test', 'photos');
 export const SYNTHETIC_12MP = 'synthetic-12mp.jpg';
 export const SYNTHETIC_CLOSE_UP = 'synthetic-closeup.jpg';
 
+/** The uploads of the local-stack benches (bench:pipeline, bench:fault): three 1920-px group photos and two small portraits. */
+const UPLOAD_MIX = [
+  'faceapi_sample1.jpg',
+  'matplotlib_grace_hopper.jpg',
+  'faceapi_sample3.jpg',
+  'skimage_camera.png',
+  'faceapi_sample5.jpg',
+];
+
+/** The upload mix as bytes with the content type a client would declare. */
+export function uploadMix(): { bytes: Buffer; type: string }[] {
+  return UPLOAD_MIX.map((name) => ({
+    bytes: readFileSync(join(PHOTOS_DIR, name)),
+    type: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+  }));
+}
+
 export interface BenchPhoto {
   name: string;
   bytes: Buffer;

@@ -8,22 +8,12 @@
  * to the final status write) and by the client (PUT finished → status seen done, polling
  * every 20 ms).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StatusDocument, UploadRequest, UploadTicket } from '../functions/cloud/contract';
 import { startLocalStack } from '../local/stack';
+import { uploadMix } from './photos';
 import { Percentiles, percentiles } from './stats';
-
-const PHOTOS = join(__dirname, '..', 'test', 'photos');
-/** A mix of the bundled photos: three 1920-px group photos and two small portraits. */
-const MIX = [
-  'faceapi_sample1.jpg',
-  'matplotlib_grace_hopper.jpg',
-  'faceapi_sample3.jpg',
-  'skimage_camera.png',
-  'faceapi_sample5.jpg',
-];
 
 export interface PipelineFigures {
   uploads: number;
@@ -46,13 +36,10 @@ export async function benchPipeline(
   const stack = await startLocalStack({
     port: 0,
     pubsub,
-    dataDir: join(PHOTOS, '..', '..', '.cache', `bench-stack-${process.pid}`),
+    dataDir: join(__dirname, '..', '.cache', `bench-stack-${process.pid}`),
     log: () => undefined,
   });
-  const photos = MIX.map((name) => ({
-    bytes: readFileSync(join(PHOTOS, name)),
-    type: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
-  }));
+  const photos = uploadMix();
   const results: { status: StatusDocument; clientMs: number }[] = [];
   try {
     // Warm-up: the first meme pays for lazy initialisation in every function.
