@@ -237,6 +237,16 @@ export interface TrainedSpec {
   classes: string[];
 }
 
+/** Our CNNs' input: training normalises the decoded 48×48 grey crops as (pixel - 127.5) / 127.5. */
+const MEMEGEN_CNN_INPUT: Preprocessing = {
+  color: 'gray',
+  width: 48,
+  height: 48,
+  mean: [127.5],
+  scale: 1 / 127.5,
+  resize: 'bilinear',
+};
+
 export const TRAINED: TrainedSpec[] = [
   {
     id: 'memegen-fer-cnn',
@@ -250,15 +260,7 @@ export const TRAINED: TrainedSpec[] = [
       'MIT (memegen training code and weights); trained on FER2013 (Goodfellow et al. 2013), whose images have no clear open licence',
     inputName: 'face',
     outputName: 'probabilities',
-    // Training normalises the decoded 48×48 grey crops as (pixel - 127.5) / 127.5.
-    preprocessing: {
-      color: 'gray',
-      width: 48,
-      height: 48,
-      mean: [127.5],
-      scale: 1 / 127.5,
-      resize: 'bilinear',
-    },
+    preprocessing: MEMEGEN_CNN_INPUT,
     classes: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
   },
   {
@@ -273,14 +275,8 @@ export const TRAINED: TrainedSpec[] = [
       'MIT (memegen training code and weights); trained on FER2013 (no clear open licence), FER+ votes (MIT) and LFW pictures (research use)',
     inputName: 'face',
     outputName: 'probabilities',
-    preprocessing: {
-      color: 'gray',
-      width: 48,
-      height: 48,
-      mean: [127.5],
-      scale: 1 / 127.5,
-      resize: 'bilinear',
-    },
+    // Fine-tuned from memegen-fer-cnn: the same network, so the same input.
+    preprocessing: MEMEGEN_CNN_INPUT,
     classes: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'],
   },
 ];
