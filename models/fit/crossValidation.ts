@@ -29,6 +29,14 @@ export function stratifiedFolds(labels: number[], k: number, seed = 2013): numbe
 const pick = (preds: Predictions, indices: number[]): Predictions =>
   Object.fromEntries(Object.entries(preds).map(([m, rows]) => [m, indices.map((i) => rows[i])]));
 
+/** Sample indexes outside fold `f` (to fit on) and in it (to score). */
+export function foldSplit(folds: readonly number[], f: number): { train: number[]; test: number[] } {
+  const train: number[] = [];
+  const test: number[] = [];
+  folds.forEach((fold, i) => (fold === f ? test : train).push(i));
+  return { train, test };
+}
+
 export function crossValidate(
   combiner: Combiner,
   preds: Predictions,
@@ -38,8 +46,7 @@ export function crossValidate(
   const k = Math.max(...folds) + 1;
   const heldOut = new Array<Float32Array>(labels.length);
   for (let f = 0; f < k; f++) {
-    const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
-    const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
+    const { train, test } = foldSplit(folds, f);
     const combination = combiner.fit(
       pick(preds, train),
       train.map((i) => labels[i]),

@@ -8,6 +8,7 @@ import { Combination, combineAll, EMOTIONS } from '../../functions/core';
 import { endToEndMetrics } from '../eval/metrics';
 import { identityRank } from '../eval/wild';
 import { Combiner, Predictions } from './combiners';
+import { foldSplit } from './crossValidation';
 
 /**
  * k folds with every group (a person) in one fold: groups are ordered by a hash of their
@@ -89,8 +90,7 @@ export function crossValidateDomains(
   const probabilities = new Array<Float32Array>(labels.length);
   const combinations: Combination[] = [];
   for (let f = 0; f < k; f++) {
-    const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
-    const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
+    const { train, test } = foldSplit(folds, f);
     const combination = combiner.fit(
       pick(preds, train),
       train.map((i) => labels[i]),
@@ -137,8 +137,7 @@ export function nestedCrossValidation(
   const combinations: Combination[] = [];
   const chosen: string[] = [];
   for (let f = 0; f < k; f++) {
-    const train = labels.map((_, i) => i).filter((i) => folds[i] !== f);
-    const test = labels.map((_, i) => i).filter((i) => folds[i] === f);
+    const { train, test } = foldSplit(folds, f);
     const inner = train.map((i) => (folds[i] < f ? folds[i] : folds[i] - 1));
     const trainLabels = train.map((i) => labels[i]);
     const trainDomains = train.map((i) => domains[i]);

@@ -51,6 +51,7 @@ import {
 import { BASELINE_FILE, BaselineFile } from './baseline';
 import { Combiner, equalWeights, perClassAccuracy, Predictions } from './combiners';
 import { confusionPng } from './confusionPng';
+import { foldSplit } from './crossValidation';
 import {
   chooseByCrossValidation,
   crossValidateDomains,
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
     // The same fold's combination applied to the crop of each picture.
     const crop: Float32Array[] = new Array(labels.length);
     for (let f = 0; f < k; f++) {
-      const idx = labels.map((_, i) => i).filter((i) => folds[i] === f);
+      const idx = foldSplit(folds, f).test;
       const perModel = Object.fromEntries(set.map((o) => [o.id, pickRows(cropOf(o.id, o.flip), idx)]));
       combineAll(perModel, held.combinations[f]).forEach((p, j) => (crop[idx[j]] = p));
     }
