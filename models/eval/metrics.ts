@@ -19,17 +19,24 @@ export function classificationMetrics(predicted: number[], labels: number[]): Cl
   const k = EMOTIONS.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   predicted.forEach((p, i) => confusion[labels[i]][p]++);
-  const correct = confusion.reduce((s, row, i) => s + row[i], 0);
-  const recalls = confusion.map((row, i) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    return total > 0 ? row[i] / total : NaN;
-  });
+  return metricsOfConfusion(confusion, labels.length, new Array<number>(k).fill(0));
+}
+
+/**
+ * Accuracy, macro recall and per-class recall from a confusion matrix over `images` images,
+ * `missed[c]` of class c having no answer at all (wrong, in accuracy and in c's recall).
+ * Macro recall averages the classes present.
+ */
+function metricsOfConfusion(confusion: number[][], images: number, missed: number[]): ClassificationMetrics {
+  const totals = confusion.map((row, c) => row.reduce((a, b) => a + b, 0) + missed[c]);
+  const recalls = confusion.map((row, c) => (totals[c] > 0 ? row[c] / totals[c] : NaN));
   const present = recalls.filter((r) => !Number.isNaN(r));
+  const correct = confusion.reduce((s, row, c) => s + row[c], 0);
   return {
-    accuracy: labels.length ? correct / labels.length : 0,
+    accuracy: images ? correct / images : 0,
     macroRecall: present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0,
     perClass: Object.fromEntries(
-      EMOTIONS.map((e, i) => [e, Number.isNaN(recalls[i]) ? 0 : recalls[i]]),
+      EMOTIONS.map((e, c) => [e, Number.isNaN(recalls[c]) ? 0 : recalls[c]]),
     ) as Record<Emotion, number>,
     confusion,
   };
@@ -60,20 +67,10 @@ export function endToEndMetrics(
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const missed = new Array<number>(k).fill(0);
   probabilities.forEach((p, i) => (p ? confusion[labels[i]][argmax(p)]++ : missed[labels[i]]++));
-  const totals = confusion.map((row, c) => row.reduce((a, b) => a + b, 0) + missed[c]);
-  const recalls = confusion.map((row, c) => (totals[c] > 0 ? row[c] / totals[c] : NaN));
-  const present = recalls.filter((r) => !Number.isNaN(r));
-  const correct = confusion.reduce((s, row, c) => s + row[c], 0);
-  const found = probabilities.filter((p) => p !== null).length;
   return {
-    accuracy: labels.length ? correct / labels.length : 0,
-    macroRecall: present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0,
-    perClass: Object.fromEntries(
-      EMOTIONS.map((e, c) => [e, Number.isNaN(recalls[c]) ? 0 : recalls[c]]),
-    ) as Record<Emotion, number>,
-    confusion,
+    ...metricsOfConfusion(confusion, labels.length, missed),
     missed: Object.fromEntries(EMOTIONS.map((e, c) => [e, missed[c]])) as Record<Emotion, number>,
-    found,
+    found: probabilities.filter((p) => p !== null).length,
     images: labels.length,
   };
 }
