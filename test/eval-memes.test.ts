@@ -11,6 +11,21 @@ import { hiddenFaces, MemeReport, selectAnnotated, textCover } from '../models/e
 
 const ROOT = join(__dirname, '..');
 
+/** `npm run eval:memes -- ARGS --json` as a process, its report parsed. */
+async function evalMemes(...args: string[]): Promise<MemeReport> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      join(ROOT, 'models', 'eval', 'memesMain.ts'),
+      ...args,
+      '--json',
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as MemeReport;
+}
+
 function annotated(file: string, heights: number[], invalid: number[] = []): AnnotatedImage {
   return {
     file,
@@ -104,21 +119,13 @@ describe('npm run eval:memes', () => {
     ];
     writeFileSync(join(dir, 'annotations.json'), JSON.stringify(annotations));
     const sheet = join(dir, 'sheet.png');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        join(ROOT, 'models', 'eval', 'memesMain.ts'),
-        dir,
-        '--annotations',
-        join(dir, 'annotations.json'),
-        '--contact-sheet',
-        sheet,
-        '--json',
-      ],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    const report = await evalMemes(
+      dir,
+      '--annotations',
+      join(dir, 'annotations.json'),
+      '--contact-sheet',
+      sheet,
     );
-    const report = JSON.parse(stdout) as MemeReport;
     expect(report).toMatchObject({
       photos: 2,
       annotated: true,
@@ -131,25 +138,14 @@ describe('npm run eval:memes', () => {
     expect(byStyle.label!.hideAnnotated).toEqual({ memes: 0, share: 0, files: [] });
     for (const style of report.styles) expect(style.hideDetected.memes).toBe(0);
     // Told where the faces are, the layout keeps the text off both.
-    const placed = JSON.parse(
-      (
-        await promisify(execFile)(
-          process.execPath,
-          [
-            join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-            join(ROOT, 'models', 'eval', 'memesMain.ts'),
-            dir,
-            '--annotations',
-            join(dir, 'annotations.json'),
-            '--annotated-as-detected',
-            '--style',
-            'classic',
-            '--json',
-          ],
-          { cwd: ROOT },
-        )
-      ).stdout,
-    ) as MemeReport;
+    const placed = await evalMemes(
+      dir,
+      '--annotations',
+      join(dir, 'annotations.json'),
+      '--annotated-as-detected',
+      '--style',
+      'classic',
+    );
     expect(placed.placedAround).toBe('annotated');
     expect(placed.styles.map((style) => [style.style, style.hideAnnotated?.memes])).toEqual([['classic', 0]]);
     const meta = await sharp(sheet).metadata();
