@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { modelsDir } from '../functions/core';
+import { DetectionMetrics } from '../models/eval/detection';
 import { sharedData } from './support/sharedData';
 
 const BIN = join(__dirname, '..', 'bin', 'memegen.js');
@@ -23,19 +24,10 @@ interface Annotation {
   faces: { h: number; invalid: number }[];
 }
 
-interface Metrics {
-  images: number;
-  faces: number;
-  found: number;
-  recall: number;
-  falsePositives: number;
-  falsePositivesPerImage: number;
-}
-
 describe('face detection on a fixed subset of WIDER FACE validation (30 images)', () => {
   const recorded = JSON.parse(readFileSync(join(modelsDir(), 'detector.json'), 'utf8')) as DetectorConfig;
   let subset: Annotation[];
-  let report: { model: string; options: { minScore: number }; faces64: Metrics };
+  let report: { model: string; options: { minScore: number }; faces64: DetectionMetrics };
   let work: string;
 
   beforeAll(async () => {
