@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { analyzeImage } from '../functions/core/analyze';
 import { DetectedFace, DetectorOptions, FaceDetector, Keypoints } from '../functions/core/detect/detector';
-import { scaledView, turnedView } from '../functions/core/detect/views';
+import { scaledView, shrunkView, turnedView } from '../functions/core/detect/views';
 import { iou } from '../functions/core/geometry';
 import { decodeImage } from '../functions/core/image';
 import { readManifest } from '../functions/core/manifest';
@@ -113,6 +113,38 @@ describe('detector views', () => {
       expect(centre.y).toBeCloseTo(10.5, 5);
     },
   );
+});
+
+describe('the close-up view, shrunk from the main view by a whole factor', () => {
+  // A 10×7 view whose red channel is the column and green the row; blue is constant.
+  const view = {
+    width: 10,
+    height: 7,
+    pixels: Uint8Array.from({ length: 10 * 7 * 3 }, (_, i) =>
+      i % 3 === 0 ? Math.floor(i / 3) % 10 : i % 3 === 1 ? Math.floor(i / 30) : 50,
+    ),
+    toPicture: (p: { x: number; y: number }) => ({ x: 2 * p.x, y: 2 * p.y + 100 }),
+  };
+
+  it('averages each block, drops the leftover edge and maps back through the view', () => {
+    const shrunk = shrunkView(view, 3);
+    expect([shrunk.width, shrunk.height]).toEqual([3, 2]);
+    // Block (1, 1): columns 3-5 (mean 4), rows 3-5 (mean 4).
+    expect(Array.from(shrunk.pixels.subarray((1 * 3 + 1) * 3, (1 * 3 + 1) * 3 + 3))).toEqual([4, 4, 50]);
+    expect(shrunk.toPicture({ x: 1.5, y: 1 })).toEqual({ x: 9, y: 106 });
+  });
+
+  it('keeps one row or column of a view thinner than the factor', () => {
+    const strip = { ...view, width: 10, height: 2, pixels: view.pixels.slice(0, 10 * 2 * 3) };
+    const shrunk = shrunkView(strip, 5);
+    expect([shrunk.width, shrunk.height]).toEqual([2, 1]);
+    // Columns 5-9 (mean 7), rows 0-1 (mean 0.5, rounded up).
+    expect(Array.from(shrunk.pixels.subarray(3, 6))).toEqual([7, 1, 50]);
+  });
+
+  it('refuses a factor that is not a whole number', () => {
+    expect(() => shrunkView(view, 2.5)).toThrow(/whole number/);
+  });
 });
 
 describe('pictures of any shape', () => {

@@ -14,7 +14,7 @@ import { BlazeFace } from './blazeface';
 import { Letterbox, letterbox, Region, tileLetterboxes } from './letterbox';
 import { hardNms, RawDetection, weightedNms } from './nms';
 import { SsdMobilenet } from './ssdMobilenet';
-import { scaledView, squareView, turnedView, View } from './views';
+import { scaledView, shrunkView, squareView, turnedView, View } from './views';
 import { YuNet } from './yunet';
 
 /**
@@ -307,7 +307,7 @@ export class FaceDetector {
     const raw: RawDetection[] = [];
     for (const view of views) raw.push(...(await model.detect(view, minScore)));
     if (closeUp && !hasLargeFace(this.finish(raw, img), img, closeUp.below)) {
-      raw.push(...(await this.closeUpRaw(img, model, closeUp)));
+      raw.push(...(await this.closeUpRaw(img, main, model, closeUp)));
     }
     return raw;
   }
@@ -318,11 +318,22 @@ export class FaceDetector {
    */
   async closeUpFaces(img: RgbImage, closeUp: CloseUpOptions): Promise<DetectedFace[]> {
     if (this.model.kind !== 'dynamic') throw new Error(`${this.options.model} has no close-up pass`);
-    return this.finish(await this.closeUpRaw(img, this.model.model, closeUp), img);
+    const main = await scaledView(img, { longSide: this.inputLongSide });
+    return this.finish(await this.closeUpRaw(img, main, this.model.model, closeUp), img);
   }
 
-  private async closeUpRaw(img: RgbImage, model: YuNet, closeUp: CloseUpOptions): Promise<RawDetection[]> {
-    const view = await scaledView(img, { longSide: closeUp.longSide, margin: closeUp.margin });
+  /** `main`: the first pass's view, which the close-up view is shrunk from when it can be. */
+  private async closeUpRaw(
+    img: RgbImage,
+    main: View,
+    model: YuNet,
+    closeUp: CloseUpOptions,
+  ): Promise<RawDetection[]> {
+    const factor = this.inputLongSide / closeUp.longSide;
+    const view =
+      !closeUp.margin && Number.isInteger(factor)
+        ? shrunkView(main, factor)
+        : await scaledView(img, { longSide: closeUp.longSide, margin: closeUp.margin });
     const large = closeUp.below * Math.min(img.width, img.height);
     // Only large faces: small ones in a shrunken picture are the first pass's job, found better there.
     return (await model.detect(view, this.options.minScore)).filter((d) => d.box.height >= large);
