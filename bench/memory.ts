@@ -1,14 +1,16 @@
 /**
  * Peak memory: one fresh process (the compiled library, as the functions run it) makes a
- * meme of every bundled photo and of the synthetic 12 MP JPEG, then reports its peak
- * resident set size: VmHWM from /proc/self/status. (getrusage's maxrss is no good here: on
- * Linux it survives fork and exec, so a child reports its parent's peak if that was higher.)
+ * meme of every bundled photo and of the synthetic 12 MP JPEG, with the deployed process
+ * environment (infra/process-env.json), then reports its peak resident set size: VmHWM
+ * from /proc/self/status. (getrusage's maxrss is no good here: on Linux it survives fork
+ * and exec, so a child reports its parent's peak if that was higher.)
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { deployedProcessEnv } from '../local/processEnv';
 import { BenchPhoto } from './photos';
 
 export interface MemoryFigures {
@@ -34,7 +36,8 @@ export async function benchMemory(photos: BenchPhoto[]): Promise<MemoryFigures> 
   for (const photo of photos) writeFileSync(join(dir, photo.name), photo.bytes);
   const library = join(__dirname, '..', 'dist', 'functions', 'core', 'render', 'renderMeme.js');
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD, library, dir], {
-    env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+    // As the deployed functions run: with their process environment (glibc's arenas).
+    env: { ...process.env, ...deployedProcessEnv(), METADATA_SERVER_DETECTION: 'none' },
   });
   const { maxRssKb } = JSON.parse(stdout) as { maxRssKb: number };
   return { peakRssMb: Math.round(maxRssKb / 1024), photos: photos.length };

@@ -65,10 +65,16 @@ locals {
 
   public_base_url = "https://storage.googleapis.com/${local.public_bucket}"
 
-  # Every function gets the same settings (functions/cloud/config.ts SETTINGS). Bucket names
-  # come from locals, not from the bucket resources: the inbox's CORS rule names the upload
-  # function's URL, so the functions must not depend on the buckets.
+  # How the Node process itself runs (glibc's allocator): infra/process-env.json, which
+  # the local function processes and the benchmark use too, says why.
+  process_env = jsondecode(file("${path.module}/process-env.json")).env
+
+  # Every function gets the same settings (functions/cloud/config.ts SETTINGS) and the
+  # process environment. Bucket names come from locals, not from the bucket resources: the
+  # inbox's CORS rule names the upload function's URL, so the functions must not depend on
+  # the buckets.
   function_env = {
+    MALLOC_ARENA_MAX       = local.process_env.MALLOC_ARENA_MAX
     INBOX_BUCKET           = local.inbox_bucket
     PUBLIC_BUCKET          = local.public_bucket
     RENDER_TOPIC           = google_pubsub_topic.render.id

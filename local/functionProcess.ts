@@ -9,6 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { deployedProcessEnv } from './processEnv';
 
 const ROOT = join(__dirname, '..');
 const FRAMEWORK = join(
@@ -88,7 +89,8 @@ export class FunctionProcess {
         `--port=${port}`,
         `--source=${options.source ?? DEPLOYED_ENTRY}`,
       ],
-      { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
+      // The deployed process environment wins, as on Cloud Run, where it is part of the function.
+      { env: { ...options.env, ...deployedProcessEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new FunctionProcess(child, `http://127.0.0.1:${port}`);
   }

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { loadConfig, SETTINGS } from '../functions/cloud/config';
+import { deployedProcessEnv } from '../local/processEnv';
 import { META } from '../functions/cloud/jobRequest';
 import { FunctionsReport, readmeSection, readReport, replaceSection, RESULTS_FILE } from '../bench/functions';
 import { PROVIDERS } from '../infra/provider-schema';
@@ -285,10 +286,18 @@ describe('infra/ wiring', () => {
     );
     expect(new Set(envs).size).toBe(1);
     const env = local(envs[0]) as Record<string, string>;
-    const known = Object.keys(SETTINGS);
-    const required = known.filter((key) => SETTINGS[key as keyof typeof SETTINGS].required);
+    const known = [...Object.keys(SETTINGS), ...Object.keys(deployedProcessEnv())];
+    const required = known.filter((key) => SETTINGS[key as keyof typeof SETTINGS]?.required);
     expect(Object.keys(env)).toEqual(expect.arrayContaining([...required, 'MAX_DELIVERY_ATTEMPTS']));
     for (const key of Object.keys(env)) expect(known).toContain(key);
+  });
+
+  test('every function runs with the process environment of infra/process-env.json, the one the local function processes and the benchmark use', () => {
+    const processEnv = deployedProcessEnv();
+    expect(Object.keys(processEnv).length).toBeGreaterThan(0);
+    expect(tf.locals.process_env).toBe('${jsondecode(file("${path.module}/process-env.json")).env}');
+    const env = local(block(fn('analyze'), 'service_config').environment_variables) as Record<string, string>;
+    for (const key of Object.keys(processEnv)) expect(env[key]).toBe(`\${local.process_env.${key}}`);
   });
 
   test('the settings point at the resources: buckets, render topic, public base URL', () => {

@@ -36,6 +36,12 @@ export function loadSession(
       // bundled photos analysed 7 times each, arena on vs off in alternating processes (3
       // pairs): first analysis 36-179 vs 57-254 ms, resident memory 282-289 vs 316-375 MB.
       enableCpuMemArena: true,
+      // Memory patterns plan one block for all of a run's activations, per input shape, and
+      // keep every plan; YuNet sees a new shape with nearly every picture, so the arena grew by
+      // each shape's block. Without them, analysing the ten bundled photos in one process
+      // grew resident memory by 61 MB instead of 79 MB (same run time within noise;
+      // `npm run bench` measures both).
+      enableMemPattern: false,
       ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
     });
     // A failed load must not poison the cache for the next attempt.
