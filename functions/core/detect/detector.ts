@@ -298,7 +298,7 @@ export class FaceDetector {
   /** YuNet: one view at the chosen size, the turned views, and the close-up view when nothing large was found. */
   private async dynamicRaw(img: RgbImage, model: YuNet): Promise<RawDetection[]> {
     const { minScore, turns = [], turnLongSide, closeUp } = this.options;
-    const main = await scaledView(img, { longSide: this.inputLongSide });
+    const main = await this.mainView(img);
     const upright =
       turns.length > 0 && turnLongSide && turnLongSide !== this.inputLongSide
         ? await scaledView(img, { longSide: turnLongSide })
@@ -315,11 +315,17 @@ export class FaceDetector {
   /**
    * The close-up pass alone (also run by detect when its options ask for it): faces at
    * least `closeUp.below` of the short side tall in the picture shrunk into a grey margin.
+   * `main`: the first pass's view ({@link mainView}), when the caller has it already.
    */
-  async closeUpFaces(img: RgbImage, closeUp: CloseUpOptions): Promise<DetectedFace[]> {
+  async closeUpFaces(img: RgbImage, closeUp: CloseUpOptions, main?: View): Promise<DetectedFace[]> {
     if (this.model.kind !== 'dynamic') throw new Error(`${this.options.model} has no close-up pass`);
-    const main = await scaledView(img, { longSide: this.inputLongSide });
-    return this.finish(await this.closeUpRaw(img, main, this.model.model, closeUp), img);
+    const view = main ?? (await this.mainView(img));
+    return this.finish(await this.closeUpRaw(img, view, this.model.model, closeUp), img);
+  }
+
+  /** The first pass's view of a picture (for timing the close-up pass alone, as detect runs it after that view exists). */
+  mainView(img: RgbImage): Promise<View> {
+    return scaledView(img, { longSide: this.inputLongSide });
   }
 
   /** `main`: the first pass's view, which the close-up view is shrunk from when it can be. */
