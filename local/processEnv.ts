@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../functions/core/projectFiles';
 
-export function processEnvFile(): string {
+function processEnvFile(): string {
   return join(projectRoot(), 'infra', 'process-env.json');
 }
 
