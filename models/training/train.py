@@ -1068,6 +1068,8 @@ def main():
         if args.subset:
             every = max(1, len(data['train_y']) // args.subset)
             data['train_x'], data['train_y'] = data['train_x'][::every], data['train_y'][::every]
+            if 'train_t' in data:
+                data['train_t'] = data['train_t'][::every]
         args.out = args.out or args.sweep
         step_sweep(cfg, args, device, data)
         args.sweep = args.out
