@@ -872,8 +872,9 @@ def write_comparison_table(cfg, metas, winner):
     for n, m in metas.items():
         f = m['final']
         obj = (objective(f['flip']) + objective(f['wildFlip'])) / 2
+        epochs = f'{m["epochsRun"]} of {m["epochs"]}, stopped by the budget' if m['truncated'] else m['epochsRun']
         lines.append(f'| {"**" + n + "** (kept)" if n == winner else n} | {m.get("fer2013Weight")} | {m.get("wildPasses", 0)} '
-                     f'| {m["epochsRun"]} | {pct(f["flip"]["accuracy"])} / {pct(f["flip"]["macroRecall"])} '
+                     f'| {epochs} | {pct(f["flip"]["accuracy"])} / {pct(f["flip"]["macroRecall"])} '
                      f'| {pct(f["wildFlip"]["accuracy"])} / {pct(f["wildFlip"]["macroRecall"])} | {obj * 100:.2f} '
                      f'| {m["seconds"] / 60:.0f} | {describe_device(m["environment"])} |')
     start = metas[winner]['history'][0] if metas[winner]['history'] else None
