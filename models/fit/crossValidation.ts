@@ -3,7 +3,7 @@
  * not fitted on. Held-out predictions of all folds are pooled, then scored once.
  */
 import { ClassificationMetrics, metricsOf } from '../eval/metrics';
-import { combineAll } from '../../functions/core';
+import { Combination, combineAll } from '../../functions/core';
 import { Combiner, Predictions } from './combiners';
 
 /** Deterministic stratified folds: within each class, images are dealt round-robin after a seeded shuffle. */
@@ -26,7 +26,8 @@ export function stratifiedFolds(labels: number[], k: number, seed = 2013): numbe
   return fold;
 }
 
-const pick = (preds: Predictions, indices: number[]): Predictions =>
+/** The members' predictions of the given samples only. */
+export const pick = (preds: Predictions, indices: number[]): Predictions =>
   Object.fromEntries(Object.entries(preds).map(([m, rows]) => [m, indices.map((i) => rows[i])]));
 
 /** Sample indexes outside fold `f` (to fit on) and in it (to score). */
@@ -37,21 +38,39 @@ export function foldSplit(folds: readonly number[], f: number): { train: number[
   return { train, test };
 }
 
+/**
+ * The fold loop every cross-validation here shares: for each fold `f`, `fit` makes a
+ * combination from the samples outside it (`train`), which is applied to the fold's own
+ * samples. Returns every sample's held-out probabilities and each fold's combination.
+ */
+export function heldOutByFold(
+  preds: Predictions,
+  folds: readonly number[],
+  fit: (train: number[], f: number) => Combination,
+): { probabilities: Float32Array[]; combinations: Combination[] } {
+  const k = Math.max(...folds) + 1;
+  const probabilities = new Array<Float32Array>(folds.length);
+  const combinations: Combination[] = [];
+  for (let f = 0; f < k; f++) {
+    const { train, test } = foldSplit(folds, f);
+    const combination = fit(train, f);
+    combinations.push(combination);
+    combineAll(pick(preds, test), combination).forEach((p, j) => (probabilities[test[j]] = p));
+  }
+  return { probabilities, combinations };
+}
+
 export function crossValidate(
   combiner: Combiner,
   preds: Predictions,
   labels: number[],
   folds: number[],
 ): ClassificationMetrics {
-  const k = Math.max(...folds) + 1;
-  const heldOut = new Array<Float32Array>(labels.length);
-  for (let f = 0; f < k; f++) {
-    const { train, test } = foldSplit(folds, f);
-    const combination = combiner.fit(
+  const { probabilities } = heldOutByFold(preds, folds, (train) =>
+    combiner.fit(
       pick(preds, train),
       train.map((i) => labels[i]),
-    );
-    combineAll(pick(preds, test), combination).forEach((p, j) => (heldOut[test[j]] = p));
-  }
-  return metricsOf(heldOut, labels);
+    ),
+  );
+  return metricsOf(probabilities, labels);
 }

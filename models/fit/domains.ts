@@ -4,11 +4,11 @@
  * counts alike, an objective that averages the domains, and nested cross-validation so
  * that the regularisation is chosen on other folds than the ones a figure is read from.
  */
-import { Combination, combineAll, EMOTIONS } from '../../functions/core';
+import { Combination, EMOTIONS } from '../../functions/core';
 import { endToEndMetrics } from '../eval/metrics';
 import { identityRank } from '../eval/wild';
 import { Combiner, Predictions } from './combiners';
-import { foldSplit } from './crossValidation';
+import { heldOutByFold, pick } from './crossValidation';
 
 /**
  * k folds with every group (a person) in one fold: groups are ordered by a hash of their
@@ -66,9 +66,6 @@ export function domainObjective(
   return total / present.length;
 }
 
-const pick = (preds: Predictions, indices: number[]): Predictions =>
-  Object.fromEntries(Object.entries(preds).map(([m, r]) => [m, indices.map((i) => r[i])]));
-
 export interface HeldOut {
   /** Held-out probabilities of every sample, each from a combination fitted without its fold. */
   probabilities: Float32Array[];
@@ -86,20 +83,13 @@ export function crossValidateDomains(
   domains: number[],
   folds: number[],
 ): HeldOut {
-  const k = Math.max(...folds) + 1;
-  const probabilities = new Array<Float32Array>(labels.length);
-  const combinations: Combination[] = [];
-  for (let f = 0; f < k; f++) {
-    const { train, test } = foldSplit(folds, f);
-    const combination = combiner.fit(
+  return heldOutByFold(preds, folds, (train) =>
+    combiner.fit(
       pick(preds, train),
       train.map((i) => labels[i]),
       train.map((i) => domains[i]),
-    );
-    combinations.push(combination);
-    combineAll(pick(preds, test), combination).forEach((p, j) => (probabilities[test[j]] = p));
-  }
-  return { probabilities, combinations };
+    ),
+  );
 }
 
 /** The setting whose k-fold CV objective (both domains) is highest; ties keep the earlier. */
@@ -132,12 +122,8 @@ export function nestedCrossValidation(
   domains: number[],
   folds: number[],
 ): HeldOut {
-  const k = Math.max(...folds) + 1;
-  const probabilities = new Array<Float32Array>(labels.length);
-  const combinations: Combination[] = [];
   const chosen: string[] = [];
-  for (let f = 0; f < k; f++) {
-    const { train, test } = foldSplit(folds, f);
+  const held = heldOutByFold(preds, folds, (train, f) => {
     const inner = train.map((i) => (folds[i] < f ? folds[i] : folds[i] - 1));
     const trainLabels = train.map((i) => labels[i]);
     const trainDomains = train.map((i) => domains[i]);
@@ -148,10 +134,8 @@ export function nestedCrossValidation(
       trainDomains,
       inner,
     );
-    const combination = best.fit(pick(preds, train), trainLabels, trainDomains);
     chosen.push(best.description);
-    combinations.push(combination);
-    combineAll(pick(preds, test), combination).forEach((p, j) => (probabilities[test[j]] = p));
-  }
-  return { probabilities, combinations, chosen };
+    return best.fit(pick(preds, train), trainLabels, trainDomains);
+  });
+  return { ...held, chosen };
 }
