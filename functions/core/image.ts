@@ -4,6 +4,7 @@
 import sharp from 'sharp';
 import { ImageError } from './errors';
 import { refuseUnsupportedFormats } from './formats';
+import { readJpegHeader } from './jpegHeader';
 import { DEFAULT_LIMIT_INPUT_PIXELS } from './vocabulary';
 
 // libvips keeps up to 50 MB of recent operations for reuse; every photo here is decoded
@@ -85,8 +86,23 @@ export function isSrgbProfile(icc: Buffer | undefined): boolean {
   );
 }
 
+/** What decoding needs to know first: the stored size, EXIF orientation and ICC profile. */
+interface Header {
+  width?: number;
+  height?: number;
+  orientation?: number;
+  icc?: Buffer;
+}
+
+/** A JPEG's header read in JavaScript (jpegHeader.ts says why); other pictures' from sharp. */
+async function readHeader(bytes: Uint8Array, limit: number): Promise<Header> {
+  return (
+    readJpegHeader(bytes) ?? sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata()
+  );
+}
+
 /** Width and height as displayed: EXIF orientations 5-8 turn the picture a quarter, swapping its sides. */
-function orientedSize(meta: { width?: number; height?: number; orientation?: number }): {
+function orientedSize(meta: Header): {
   width: number;
   height: number;
 } {
@@ -106,7 +122,7 @@ export async function pictureSize(
   if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
   refuseUnsupportedFormats(bytes);
   try {
-    const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
+    const meta = await readHeader(bytes, limit);
     if (!meta.width || !meta.height) throw new Error('no image size in header');
     if (meta.width * meta.height > limit) throw new Error('Input image exceeds pixel limit');
     return orientedSize(meta);
@@ -120,8 +136,8 @@ async function decode(bytes: Uint8Array, options: DecodeOptions, channels: 3 | 4
   if (bytes.length === 0) throw new ImageError('EMPTY_INPUT', 'input is empty (0 bytes)');
   refuseUnsupportedFormats(bytes);
   try {
+    const meta = await readHeader(bytes, limit);
     // pages: 1 = the first frame of an animated GIF/WebP.
-    const meta = await sharp(bytes, { limitInputPixels: limit, failOn: 'error', pages: 1 }).metadata();
     const input = sharp(bytes, {
       limitInputPixels: limit,
       failOn: 'error',
