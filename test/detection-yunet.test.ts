@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { analyzeImage } from '../functions/core/analyze';
 import { DetectedFace, DetectorOptions, FaceDetector, Keypoints } from '../functions/core/detect/detector';
 import { scaledView, shrunkView, turnedView } from '../functions/core/detect/views';
+import { yunetInput } from '../functions/core/detect/yunet';
 import { iou } from '../functions/core/geometry';
 import { decodeImage } from '../functions/core/image';
 import { readManifest } from '../functions/core/manifest';
@@ -170,5 +171,57 @@ describe('pictures of any shape', () => {
       closeUp: { below: 0.4, longSide: 128, margin: 0.5 },
     });
     expect(await detector.detect({ width: 1, height: 1, data: new Uint8Array([120, 110, 100]) })).toEqual([]);
+  });
+});
+
+describe('the input buffer a detector keeps between runs', () => {
+  const view = (width: number, height: number, value: number) => ({
+    pixels: new Uint8Array(width * height * 3).fill(value),
+    width,
+    height,
+    toPicture: (p: { x: number; y: number }) => p,
+  });
+
+  it('is cleared where the next, smaller picture has padding', () => {
+    const kept = new Float32Array(3 * 64 * 64).fill(77);
+    const small = view(40, 20, 9);
+    const { data, buffer, dims } = yunetInput([small], 32, { mean: [0, 0, 0], scale: 1 }, kept);
+    expect(buffer).toBe(kept);
+    expect(dims).toEqual([1, 3, 32, 64]);
+    expect(Array.from(data)).toEqual(Array.from(yunetInput([small], 32, { mean: [0, 0, 0], scale: 1 }).data));
+    expect(data.filter((v) => v === 9)).toHaveLength(3 * 40 * 20);
+    expect(data.filter((v) => v === 0)).toHaveLength(3 * (64 * 32 - 40 * 20));
+  });
+
+  it('is not used when it is too short, and is padded with the normalised black then', () => {
+    const kept = new Float32Array(10);
+    const { data, buffer } = yunetInput([view(33, 1, 100)], 32, { mean: [10, 20, 30], scale: 0.5 }, kept);
+    expect(buffer).not.toBe(kept);
+    expect(data).toHaveLength(3 * 64 * 32);
+    // B plane: the pixel (100 - 10) · 0.5, the padding (0 - 10) · 0.5.
+    expect([data[0], data[33], data[64 * 32 - 1]]).toEqual([45, -5, -5]);
+    expect([data[64 * 32], data[2 * 64 * 32]]).toEqual([40, 35]);
+  });
+
+  // What is found must not depend on what ran before, nor on runs overlapping.
+  it('finds exactly what a fresh detector finds, after a larger picture and while another run is in flight', async () => {
+    const [tall, wide] = await Promise.all(
+      ['faceapi_sample4.jpg', 'faceapi_sample1.jpg'].map((name) =>
+        decodeImage(readFileSync(join(PHOTOS, name)), { maxLongSide: 640 }),
+      ),
+    );
+    const fresh = async (image: typeof wide) =>
+      (await FaceDetector.load(readManifest(), fixture.options, { intraOpNumThreads: 1 })).detect(image);
+    const [tallAlone, wideAlone] = [await fresh(tall!), await fresh(wide!)];
+
+    const reused = await FaceDetector.load(readManifest(), fixture.options, { intraOpNumThreads: 1 });
+    expect(await reused.detect(tall!)).toEqual(tallAlone);
+    expect(await reused.detect(wide!)).toEqual(wideAlone);
+    expect(await Promise.all([reused.detect(wide!), reused.detect(tall!), reused.detect(wide!)])).toEqual([
+      wideAlone,
+      tallAlone,
+      wideAlone,
+    ]);
+    expect(wideAlone.length).toBeGreaterThan(0);
   });
 });
