@@ -242,6 +242,9 @@ function printReport(report: BenchReport): void {
   console.log(
     `\nCold start: CLI to first meme ${cold.cli.median.toFixed(0)} ms (p90 ${cold.cli.p90.toFixed(0)}, ${cold.cli.runs} processes)`,
   );
+  console.log(
+    `            the stack alone (Node, sharp, onnxruntime's sessions, Skia's font scan) ${cold.stackOnly.median.toFixed(0)} ms (p90 ${cold.stackOnly.p90.toFixed(0)}); first write to a fresh memory page ${cold.pageFaultUs} µs`,
+  );
   for (const [name, start] of Object.entries(cold.functions ?? {}))
     console.log(
       `            ${name} under the functions framework, launch to first request answered ${start.ms.median.toFixed(0)} ms (p90 ${start.ms.p90.toFixed(0)}, ${start.ms.runs} processes), ${start.rssMb} MiB resident`,
