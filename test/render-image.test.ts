@@ -1,4 +1,5 @@
 /** renderMeme / makeMeme on real images: picture handling, formats, options and bad input. */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -243,5 +244,39 @@ describe('makeMeme', () => {
     await expect(makeMeme(Buffer.alloc(0), { style: 'nope' as never })).rejects.toBeInstanceOf(
       RenderOptionError,
     );
+  });
+});
+
+describe('the canvas kept from one meme to the next', () => {
+  const astronaut = photo('skimage_astronaut.png');
+  const analysis: Analysis = {
+    width: 512,
+    height: 512,
+    faces: [syntheticFace({ x: 180, y: 60, width: 140, height: 170 }, 'happy')],
+  };
+  // The bytes' digest: comparing 300 KB buffers element by element takes jest seconds.
+  const digest = (meme: { bytes: Buffer }) => createHash('sha256').update(meme.bytes).digest('hex');
+  const classic = () => renderMeme(astronaut, analysis, { format: 'png' });
+  const label = () => renderMeme(astronaut, analysis, { style: 'label', format: 'png' });
+  const ownCaption = () =>
+    renderMeme(astronaut, analysis, {
+      style: 'faces',
+      format: 'png',
+      caption: { top: 'WHEN THE 🎉 STARTS' },
+    });
+
+  it('draws each meme exactly as on a new canvas, whatever was drawn before and while another is drawn', async () => {
+    // A label meme is taller than the classic one: the canvas is resized for each, which
+    // gives it a new bitmap. The same-size memes in between reuse it as it is.
+    await label();
+    const alone = digest(await classic());
+    const sameSize = await ownCaption();
+    expect(sameSize.width).toBe(512);
+    expect(digest(await classic())).toBe(alone);
+    const labelMeme = await label();
+    expect(labelMeme.height).toBeGreaterThan(512);
+    expect(digest(await classic())).toBe(alone);
+    const together = await Promise.all([classic(), ownCaption(), classic()]);
+    expect(together.map(digest)).toEqual([alone, digest(sameSize), alone]);
   });
 });

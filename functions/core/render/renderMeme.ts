@@ -3,7 +3,8 @@
  * cloud, like analyzeImage.
  */
 import { createHash } from 'node:crypto';
-import { Canvas, createCanvas, ImageData } from './canvas';
+import { Canvas, ImageData } from './canvas';
+import { withCanvas } from './keptCanvas';
 import sharp from 'sharp';
 // Types only: the analyser (onnxruntime) is loaded by makeMeme when it has to analyse, so
 // rendering from a known analysis (the `render` function) never loads the models.
@@ -106,13 +107,15 @@ export async function renderMeme(
     limitInputPixels: options.limitInputPixels,
   });
   const decoded = performance.now();
-  const canvas = createCanvas(layout.width, layout.height);
-  const ctx = canvas.getContext('2d');
-  const clamped = new Uint8ClampedArray(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length);
-  ctx.putImageData(new ImageData(clamped, pixels.width, pixels.height), layout.photo.x, layout.photo.y);
-  drawLayout(ctx, layout);
-  const drawn = performance.now();
-  const bytes = await encode(canvas, settings);
+  let drawn = decoded;
+  const bytes = await withCanvas(layout.width, layout.height, (canvas) => {
+    const ctx = canvas.getContext('2d');
+    const clamped = new Uint8ClampedArray(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length);
+    ctx.putImageData(new ImageData(clamped, pixels.width, pixels.height), layout.photo.x, layout.photo.y);
+    drawLayout(ctx, layout);
+    drawn = performance.now();
+    return encode(canvas, settings);
+  });
   const encoded = performance.now();
   return {
     timings: {
