@@ -126,10 +126,10 @@ export function writeResults(path: string, report: BenchReport, members: string[
     '## Cold start, memory, local stack',
     '',
     `- Cold start: a fresh \`memegen make\` process to its first meme written ${report.coldStartMs.cli.median.toFixed(0)} ms ` +
-      `(p90 ${report.coldStartMs.cli.p90.toFixed(0)}, ${report.coldStartMs.cli.runs} processes), of which the stack's own start-up ` +
-      `(Node, sharp, onnxruntime's sessions, Skia's font scan; no work of memegen's) takes ${report.coldStartMs.stackOnly.median.toFixed(0)} ms ` +
-      `(p90 ${report.coldStartMs.stackOnly.p90.toFixed(0)}, run interleaved); the first write to a fresh page of memory costs ` +
-      `${report.coldStartMs.pageFaultUs} µs here; ` +
+      `(p90 ${report.coldStartMs.cli.p90.toFixed(0)}, ${report.coldStartMs.cli.runs} processes); the stack alone, in processes ` +
+      `run in turns with those (Node, sharp, onnxruntime's sessions, Skia's font scan; no work of memegen's), ` +
+      `${report.coldStartMs.stackOnly.median.toFixed(0)} ms (p90 ${report.coldStartMs.stackOnly.p90.toFixed(0)}); ` +
+      `the first write to a fresh page of memory costs ${report.coldStartMs.pageFaultUs} µs here; ` +
       'each function under the functions framework, launch to first request answered: ' +
       (report.coldStartMs.functions
         ? Object.entries(report.coldStartMs.functions)
