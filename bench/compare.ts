@@ -5,6 +5,10 @@
  * round), so both meet the same minutes of the machine. This machine's speed drifts by a
  * third from minute to minute; `npm run bench`'s absolute figures move with it, and two of
  * its runs cannot show a change of a few per cent. Medians per stage, and after / before.
+ * The two copies share one V8 heap and compiler: a change in what a stage allocates or how
+ * its code is shaped can move garbage-collection pauses from one side to the other (YuNet's
+ * input loop read 20–30 % slower here, and equal in processes of its own), so confirm a
+ * stage's difference with processes of each version run in turns.
  *
  * Such a checkout, sharing this one's packages:
  *   git worktree add /tmp/before COMMIT && ln -s "$PWD/node_modules" /tmp/before/
