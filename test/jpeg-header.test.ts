@@ -25,6 +25,13 @@ function withSegments(jpeg: Buffer, segments: { marker: number; payload: Buffer 
   return Buffer.concat([jpeg.subarray(0, 2), ...encoded, jpeg.subarray(2)]);
 }
 
+/** The JPEG with a marker segment inserted just before its first scan (SOS), after the frame header. */
+function withSegmentBeforeScan(jpeg: Buffer, segment: { marker: number; payload: Buffer }): Buffer {
+  const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+  const withIt = withSegments(jpeg.subarray(scan - 2), [segment]);
+  return Buffer.concat([jpeg.subarray(0, scan), withIt.subarray(2)]);
+}
+
 /** An EXIF segment's payload whose first IFD holds only the orientation tag, in either byte order. */
 function exifPayload(orientation: number, order: 'II' | 'MM'): Buffer {
   const tiff = Buffer.alloc(8 + 2 + 12 + 4);
@@ -79,6 +86,12 @@ describe('the JPEG header read in JavaScript', () => {
     expect([decoded.width, decoded.height, decoded.fullWidth, decoded.fullHeight]).toEqual([64, 96, 64, 96]);
   });
 
+  it('reads an EXIF segment written after the frame header, as libjpeg does', async () => {
+    const jpeg = withSegmentBeforeScan(await plainJpeg(), { marker: 0xe1, payload: exifPayload(8, 'II') });
+    await expectSameAsSharp(jpeg);
+    expect(readJpegHeader(jpeg)?.orientation).toBe(8);
+  });
+
   it('joins an ICC profile written in several chunks, in their order', async () => {
     const icc = (
       await sharp(await plainJpeg())
@@ -117,6 +130,11 @@ describe('the JPEG header read in JavaScript', () => {
     expect(
       readJpegHeader(withSegments(jpeg, [{ marker: 0xe1, payload: exifPayload(9, 'II') }])),
     ).toBeUndefined();
+    const twoExif = withSegments(jpeg, [
+      { marker: 0xe1, payload: exifPayload(6, 'II') },
+      { marker: 0xe1, payload: exifPayload(3, 'MM') },
+    ]);
+    expect(readJpegHeader(twoExif)).toBeUndefined(); // which one sharp reads is not guessed
     const brokenExif = exifPayload(6, 'II');
     brokenExif.writeUInt32LE(4000, 6 + 4); // first IFD past the end
     expect(readJpegHeader(withSegments(jpeg, [{ marker: 0xe1, payload: brokenExif }]))).toBeUndefined();

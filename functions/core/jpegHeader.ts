@@ -29,6 +29,7 @@ const ascii = (bytes: Uint8Array, at: number, length: number): string =>
 /** The header of a baseline or progressive JPEG, or undefined for anything else or anything unexpected. */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  let size: { width: number; height: number } | undefined;
   let orientation: number | undefined;
   const iccChunks: { sequence: number; data: Uint8Array }[] = [];
   let at = 2;
@@ -43,27 +44,30 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
       at += 2;
       continue;
     }
-    // EOI or SOS before any frame header: not a picture this reader understands.
-    if (marker === 0xd9 || marker === 0xda) return undefined;
+    // The decoder reads every marker segment up to the first scan (SOS), as libjpeg does.
+    if (marker === 0xda) {
+      if (!size) return undefined;
+      return {
+        ...size,
+        orientation: orientation ?? 1,
+        ...(iccChunks.length > 0 && { icc: joined(iccChunks) }),
+      };
+    }
+    if (marker === 0xd9) return undefined; // EOI before any scan
     const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
     const start = at + 4;
     const end = at + 2 + length;
     if (length < 2 || end > bytes.length) return undefined;
     if (isStartOfFrame(marker)) {
-      if (length < 8) return undefined;
+      if (length < 8 || size) return undefined;
       const height = (bytes[start + 1]! << 8) | bytes[start + 2]!;
       const width = (bytes[start + 3]! << 8) | bytes[start + 4]!;
       // Height 0 means it comes later, in a DNL segment: leave such files to sharp.
       if (width === 0 || height === 0) return undefined;
-      // The EXIF and ICC segments (APP1, APP2) come before the frame header.
-      return {
-        width,
-        height,
-        orientation: orientation ?? 1,
-        ...(iccChunks.length > 0 && { icc: joined(iccChunks) }),
-      };
-    }
-    if (marker === 0xe1 && orientation === undefined && ascii(bytes, start, 6) === 'Exif\0\0') {
+      size = { width, height };
+    } else if (marker === 0xe1 && ascii(bytes, start, 6) === 'Exif\0\0') {
+      // A second EXIF segment: which one sharp would read is not worth guessing.
+      if (orientation !== undefined) return undefined;
       orientation = exifOrientation(bytes.subarray(start + 6, end));
       if (orientation === undefined) return undefined;
     } else if (marker === 0xe2 && ascii(bytes, start, 12) === 'ICC_PROFILE\0') {
