@@ -1,9 +1,9 @@
 /**
  * One canvas kept from one meme to the next. A new 1600×1067 canvas is 6.8 MB of fresh
  * memory: its first writes (putting the photo) paid a page fault per 4 KiB page, and its
- * first encode another 1,300 faults, about 45 ms of a 90 ms render on this project's
- * machines (`npm run bench`, docs/speed.md). A kept canvas is cleared and its drawing state
- * reset instead; a meme of another size resizes it.
+ * first encode another 1,300 faults; renderMeme took 81–113 ms that way against 47–59 ms
+ * with the canvas kept, on this project's machines (docs/speed.md, "Rendering"). A kept
+ * canvas is cleared and its drawing state reset instead; a meme of another size resizes it.
  */
 import { Canvas, createCanvas } from './canvas';
 
