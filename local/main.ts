@@ -6,7 +6,8 @@
  * --ready-json prints one JSON line with the stack's URLs once it accepts uploads (for
  * scripts and tests); otherwise a short guide is printed.
  *
- * SIGINT, SIGTERM and SIGHUP stop everything, the emulator included, within STOP_DEADLINE_MS.
+ * SIGINT, SIGTERM and SIGHUP stop everything, the emulator included, within STOP_DEADLINE_MS
+ * (during start-up at once: see handleSignals).
  * `npm start` runs this with `exec`, so signals sent to npm reach it; npm forwards only
  * SIGINT and SIGTERM, so the stack also stops when its parent goes away (npm killed by
  * SIGHUP or SIGKILL), instead of living on as an orphan.
@@ -14,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { SETTINGS } from '../functions/cloud/config';
 import { killRecordedEmulator } from './dataDir';
+import { emulatorDiesWithItsStack } from './pubsub';
 import { LocalStack, resolveDataDir, startLocalStack } from './stack';
 
 // No metadata server on a laptop: don't let the Google client libraries probe for one.
@@ -45,7 +47,6 @@ async function main(): Promise<void> {
       .filter((name) => !SETTINGS[name as keyof typeof SETTINGS].required && process.env[name] !== undefined)
       .map((name) => [name, process.env[name]!]),
   );
-  // Signals are handled from now on, also while the stack starts (the emulator may be running).
   const dataDir = resolveDataDir(values.data);
   const running: { stack?: LocalStack } = {};
   let stopping = false;
@@ -60,13 +61,24 @@ async function main(): Promise<void> {
     else process.exit(code);
   };
   process.on('exit', () => (running.stack ? running.stack.killEmulatorNow() : killRecordedEmulator(dataDir)));
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  const handleSignals = (): void => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  };
+  // While the stack starts, a signal ends the process at once (the signal's default action)
+  // where the emulator dies with it (emulatorDiesWithItsStack). A handler would first wait for
+  // start-up's synchronous steps (creating the model sessions, loading the Pub/Sub client's
+  // protos), each about 0.2 s here and several times that on a busy machine; dying at once
+  // loses nothing that a crash would not, and the next start recovers from crashes. Elsewhere
+  // the handler exits and the 'exit' hook kills the emulator.
+  const diesOnSignalWhileStarting = emulatorDiesWithItsStack();
+  if (!diesOnSignalWhileStarting) handleSignals();
   const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) stop('its parent process exited');
   }, 250).unref();
 
   const stack = (running.stack = await startLocalStack({ port, dataDir, pubsub: mode, log, settings }));
+  if (diesOnSignalWhileStarting) handleSignals();
   void stack.failed.then((reason) => stop(reason, 1));
   // Keeps the process alive (the timers above do not).
   setInterval(() => undefined, 1 << 30);

@@ -49,6 +49,17 @@ export function findPubSubEmulator(
   return EMULATOR_PATHS.find((path) => existsSync(path));
 }
 
+/**
+ * util-linux's setpriv, to start the emulator with a parent-death signal: the kernel kills the
+ * JVM the moment the stack's process ends, however it ends (a signal, a crash, kill -9), so
+ * no emulator outlives its stack, whatever the stack was doing. Not on macOS: there the stack
+ * kills the emulator itself on the way out, and the next start stops one a crash left behind.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+
+/** Whether an emulator started here dies with this process, without this process doing anything. */
+export const emulatorDiesWithItsStack = (): boolean => SETPRIV !== undefined;
+
 /** One run of the emulator's JVM, in its own process group. */
 class EmulatorProcess {
   /** Resolves with the exit code (or signal) once the process has exited. */
@@ -70,10 +81,12 @@ class EmulatorProcess {
   /** Starts the JVM; `onSpawn` hears its pid at once, before it answers (a crash meanwhile must not lose it). */
   static async start(bin: string, port: number, onSpawn?: (pid: number) => void): Promise<EmulatorProcess> {
     // Its own process group, so closing ends the JVM the launcher script starts, not just the script.
-    const child = spawn(bin, ['--host=127.0.0.1', `--port=${port}`], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // setpriv execs the launcher, which execs the JVM: one pid throughout, the one recorded.
+    const args = ['--host=127.0.0.1', `--port=${port}`];
+    const [command, commandArgs] = SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]]
+      : [bin, args];
+    const child = spawn(command, commandArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) onSpawn?.(child.pid);
     child.stdout?.resume();
     child.stderr?.resume();
