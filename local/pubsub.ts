@@ -4,7 +4,7 @@
  * ({message: {data, attributes, messageId, publishTime}, subscription}) with the same
  * retry-then-dead-letter behaviour.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +52,23 @@ export function findPubSubEmulator(
 /**
  * util-linux's setpriv, to start the emulator with a parent-death signal: the kernel kills the
  * JVM the moment the stack's process ends, however it ends (a signal, a crash, kill -9), so
- * no emulator outlives its stack, whatever the stack was doing. Not on macOS: there the stack
- * kills the emulator itself on the way out, and the next start stops one a crash left behind.
+ * no emulator outlives its stack, whatever the stack was doing. Where there is none that can
+ * (macOS, util-linux before 2.33), the stack kills the emulator itself on the way out, and the
+ * next start stops one that a crash left behind.
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+let setprivFound: { path: string | undefined } | undefined;
+function setpriv(): string | undefined {
+  // --pdeathsig came in util-linux 2.33: an older setpriv would stop the emulator from starting.
+  setprivFound ??= {
+    path: ['/usr/bin/setpriv', '/bin/setpriv'].find(
+      (path) => existsSync(path) && spawnSync(path, ['--pdeathsig', 'KILL', '--', 'true']).status === 0,
+    ),
+  };
+  return setprivFound.path;
+}
 
 /** Whether an emulator started here dies with this process, without this process doing anything. */
-export const emulatorDiesWithItsStack = (): boolean => SETPRIV !== undefined;
+export const emulatorDiesWithItsStack = (): boolean => setpriv() !== undefined;
 
 /** One run of the emulator's JVM, in its own process group. */
 class EmulatorProcess {
@@ -83,9 +93,8 @@ class EmulatorProcess {
     // Its own process group, so closing ends the JVM the launcher script starts, not just the script.
     // setpriv execs the launcher, which execs the JVM: one pid throughout, the one recorded.
     const args = ['--host=127.0.0.1', `--port=${port}`];
-    const [command, commandArgs] = SETPRIV
-      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]]
-      : [bin, args];
+    const tie = setpriv();
+    const [command, commandArgs] = tie ? [tie, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
     const child = spawn(command, commandArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) onSpawn?.(child.pid);
     child.stdout?.resume();
