@@ -58,17 +58,36 @@ async function finished(url: string, timeoutMs = 60_000): Promise<StatusDocument
   }
 }
 
+/** `what`, when a function, is asked at the deadline (to say what was still wrong). */
 async function until(
   condition: () => Promise<boolean> | boolean,
   timeoutMs: number,
-  what: string,
+  what: string | (() => string),
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMs} ms`);
     await sleep(50);
   }
 }
+
+/** Which of these processes are still alive, with their state and what they wait in, for a failure. */
+const stillThere = (processes: Record<string, number>): string =>
+  Object.entries(processes)
+    .filter(([, pid]) => alive(pid))
+    .map(([name, pid]) => {
+      const read = (file: string): string => {
+        try {
+          return readFileSync(`/proc/${pid}/${file}`, 'utf8').trim();
+        } catch {
+          return '?';
+        }
+      };
+      const state = /^\d+ \(.*\) (\S)/.exec(read('stat'))?.[1] ?? '?';
+      return `${name} (pid ${pid}, state ${state}, waiting in ${read('wchan') || '-'})`;
+    })
+    .join(', ');
 
 const describeWithEmulator = emulatorAvailable('local stack recovery') ? describe : describe.skip;
 
@@ -229,7 +248,11 @@ describeWithEmulator('signals stop everything within 5 s', () => {
       expect([alive(ready.pid), alive(emulator)]).toEqual([true, true]);
       const sent = Date.now();
       child.kill(signal);
-      await until(() => !alive(ready.pid) && !alive(emulator), 5000, `${signal} stops the stack`);
+      await until(
+        () => !alive(ready.pid) && !alive(emulator),
+        5000,
+        () => `${signal} stops the stack; still there: ${stillThere({ node: ready.pid, emulator })}`,
+      );
       expect(Date.now() - sent).toBeLessThan(5000);
       await exited;
     },
@@ -243,7 +266,8 @@ describeWithEmulator('signals stop everything within 5 s', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let ready = false;
     createInterface({ input: child.stdout! }).on('line', () => (ready = true));
-    child.stderr!.resume();
+    const logs: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
     // The emulator's pid is recorded the moment it is spawned, seconds before it answers.
     await until(
       () => existsSync(join(dataDir, 'stack.json')) && emulatorPidOrZero(dataDir) > 0,
@@ -255,7 +279,9 @@ describeWithEmulator('signals stop everything within 5 s', () => {
     await until(
       () => !alive(child.pid!) && !alive(emulator),
       5000,
-      'SIGTERM during start-up stops everything',
+      () =>
+        `SIGTERM during start-up stops everything; still there: ${stillThere({ node: child.pid!, emulator })}; ` +
+        `the stack logged:\n${logs.join('\n')}`,
     );
     await exited;
     expect(ready).toBe(false);
